@@ -12,6 +12,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+from . import data as data
+from . import io as io
+from . import plot as plot
 from .data import Box as Box
 from .data import Field as Field
 from .data import PointCloud as PointCloud

@@ -1,0 +1,8 @@
+"""Reading and writing: HDF5/npz for Field and Trajectory (no pickle), and file readers."""
+
+from ._fields import load_field as load_field
+from ._fields import load_trajectory as load_trajectory
+from ._fields import save_field as save_field
+from ._fields import save_trajectory as save_trajectory
+
+__all__ = ["save_field", "load_field", "save_trajectory", "load_trajectory"]
