@@ -48,7 +48,7 @@ def _axis_weights_local(nodes: np.ndarray, x, order: int, xp):
     # interval index i with nodes[i] <= x < nodes[i+1], clipped into range
     i = xp.clip(xp.searchsorted(nodes, x, side="right") - 1, 0, m - 2 if m > 1 else 0)
     start = xp.clip(i - (k // 2 - 1) if k > 1 else i, 0, m - k)
-    idx = start[:, None] + xp.arange(k)[None, :]
+    idx = start[:, None] + xp.arange(k, dtype=start.dtype)[None, :]
     xn = xp.asarray(nodes)[idx]  # (M, k)
     weights = []
     for a in range(k):

@@ -175,7 +175,7 @@ def _write_npz(path: Path, flat: dict[str, Any]) -> None:
 
 def _read_npz(path: Path) -> dict[str, Any]:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             out = {}
             for k in z.files:
                 v = z[k]

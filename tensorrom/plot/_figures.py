@@ -63,6 +63,7 @@ def field_slice(field: Field, *, axis: int = 2, index: int | None = None, time: 
     ax.set_xlabel(names[axes[0]])
     ax.set_ylabel(names[axes[1]])
     ax.set_aspect("equal")
+    ax.grid(False)
     if colorbar:
         if label is None:
             label = " ".join(s for s in (field.name, f"[{field.units}]" if field.units else None)
