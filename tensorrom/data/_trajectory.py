@@ -75,7 +75,7 @@ class Trajectory:
         return PointCloud(self.positions[t], feats, self.box)
 
     def velocities(self):
-        """Backward-difference velocities ``(x[t+1] - x[t]) / dt``, shape (T-1, N, d)."""
+        """Finite-difference velocities ``(x[t+1] - x[t]) / dt``, shape (T-1, N, d)."""
         return (self.positions[1:] - self.positions[:-1]) / self.dt
 
     def accelerations(self):
