@@ -1,0 +1,590 @@
+"""ChebTucker: the mesh-free Chebyshev–Tucker format of Benner, Khoromskij, Khoromskaia and Sun.
+
+A function on a box ``B = prod_k [a_k, b_k]`` is interpolated at the tensor grid of
+Chebyshev–Lobatto points, its tensor of Chebyshev coefficients ``C`` (one DCT-I per axis) is
+compressed to Tucker format ``C ~ G x_1 U_1 ... x_d U_d``, and
+
+    f(x) ~ sum_a G[a] prod_k (sum_j U_k[j, a_k] T_j(s_k)),   s_k = 2 (x_k - a_k) / (b_k - a_k) - 1.
+
+Evaluating at any point costs ``O(sum_k m_k r_k + prod_k r_k)``; a Tucker tensor on any tensor
+grid is ``G x_k (T_k U_k)`` with the basis matrices ``T_k`` of the grid axes, so no grid of
+values is ever formed.
+
+References:
+    P. Benner, B. N. Khoromskij, V. Khoromskaia, B. Sun, "A mesh-free hybrid Chebyshev-Tucker
+    tensor format with applications to multi-particle modelling", arXiv:2503.01696 (2025).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from .._validate import as_array, check_finite, check_positive_int
+from ..data import Box, TensorGrid
+from ._chebyshev import (
+    chebyshev_basis,
+    chebyshev_nodes,
+    derivative_coefficients,
+    integral_weights,
+    values_to_coefficients,
+)
+from ._kernels import evaluate_tucker_chebyshev
+from ._tucker import Tucker, hosvd, reduced_hosvd
+
+__all__ = ["ChebTucker"]
+
+_BACKENDS = ("numba", "jax")
+
+
+def _check_box(box: Any, name: str = "box") -> Box:
+    if not isinstance(box, Box):
+        raise TypeError(f"{name} must be a tensorrom.data.Box, got {type(box).__name__}")
+    return box
+
+
+def _check_degree(degree: Any, dim: int) -> tuple[int, ...]:
+    if isinstance(degree, (int, np.integer)) and not isinstance(degree, bool):
+        degs = (int(degree),) * dim
+    else:
+        try:
+            degs = tuple(degree)
+        except TypeError:
+            raise TypeError(
+                f"degree must be an int or a sequence of {dim} ints, got {type(degree).__name__}"
+            ) from None
+        if len(degs) != dim:
+            raise ValueError(f"degree must have {dim} entries (one per axis), got {len(degs)}")
+    return tuple(check_positive_int(g, "degree", minimum=2) for g in degs)
+
+
+def _node_axes(box: Box, degrees: tuple[int, ...]) -> list[np.ndarray]:
+    """Ascending Chebyshev–Lobatto nodes of each axis, mapped onto the box."""
+    out = []
+    for k, g in enumerate(degrees):
+        s = chebyshev_nodes(g + 1)
+        ax = box.lower[k] + 0.5 * (s + 1.0) * (box.upper[k] - box.lower[k])
+        ax[0], ax[-1] = box.lower[k], box.upper[k]
+        out.append(ax)
+    return out
+
+
+def _coefficient_decay(core: np.ndarray, factors: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``e_k[j] = ||C[..., j (axis k), ...]||_F = ||U_k[j] G_(k)||``, for orthonormal factors."""
+    out = []
+    for k, u in enumerate(factors):
+        gk = np.moveaxis(core, k, 0).reshape(core.shape[k], -1)
+        out.append(np.linalg.norm(u @ gk, axis=1))
+    return out
+
+
+def _chebyshev_tail(decay: list[np.ndarray]) -> float:
+    # the last two degrees per axis (two, because of parity: even or odd functions have every
+    # other coefficient zero)
+    return float(sum(e[-1] + e[-2] for e in decay))
+
+
+class ChebTucker:
+    """A function on a box in the Chebyshev–Tucker format.
+
+    Usually built by :meth:`from_function`, :meth:`from_cp` or :meth:`from_separable`.
+
+    Args:
+        core: Tucker core (r_1, ..., r_d).
+        factors: coefficient-space factors, ``factors[k]`` of shape ``(degree_k + 1, r_k)``:
+            row ``j`` holds the coefficients of ``T_j`` in each of the ``r_k`` mode vectors.
+        box: the :class:`tensorrom.data.Box` the function lives on.
+        truncation_error: bound on the Frobenius error of the Tucker compression of the
+            coefficient tensor (0 if unknown).
+
+    Attributes:
+        box: the box.
+        tucker: the coefficient tensor as a :class:`Tucker`.
+        degree: polynomial degree per axis (an int when all axes agree, else a tuple); the
+            interpolation uses ``degree + 1`` Chebyshev–Lobatto points per axis.
+        ranks: Tucker ranks.
+        nbytes: storage in bytes (core plus factors).
+        truncation_error: the compression bound above.
+        chebyshev_tail: sum over axes of the norms of the coefficient slices of the two highest
+            degrees (the usual a-posteriori indicator of the interpolation error).
+        error_estimate: ``chebyshev_tail + truncation_error``, an a-posteriori estimate of the
+            (absolute) approximation error.
+        coefficient_decay: per axis, ``||C[:, ..., j, ..., :]||_F`` for ``j = 0..degree``.
+        singular_values: per mode, the singular values behind the truncation (or None).
+
+    References:
+        P. Benner, B. N. Khoromskij, V. Khoromskaia, B. Sun, arXiv:2503.01696 (2025).
+    """
+
+    def __init__(self, core: Any, factors: Sequence[Any], box: Box, *,
+                 truncation_error: float = 0.0, singular_values=None):
+        box = _check_box(box)
+        tucker = Tucker(np.asarray(core, dtype=np.float64),
+                        [np.asarray(f, dtype=np.float64) for f in factors])
+        if tucker.ndim != box.dim:
+            raise ValueError(f"core must have box.dim = {box.dim} axes, got {tucker.ndim}")
+        for k, f in enumerate(tucker.factors):
+            if f.shape[0] < 3:
+                raise ValueError(f"factors[{k}] must have >= 3 rows (degree >= 2)")
+        self.box = box
+        self.tucker = tucker
+        self.truncation_error = float(truncation_error)
+        self.singular_values = singular_values
+        self.coefficient_decay = _coefficient_decay(tucker.core, tucker.factors)
+        self.chebyshev_tail = _chebyshev_tail(self.coefficient_decay)
+        self.error_estimate = self.chebyshev_tail + self.truncation_error
+        self._derivative_factors = None
+
+    # -- constructors ---------------------------------------------------------------------
+    @classmethod
+    def from_function(
+        cls,
+        f: Callable[[np.ndarray], Any],
+        box: Box,
+        degree: int | Sequence[int] = 64,
+        rtol: float | None = 1e-8,
+        *,
+        atol: float | None = None,
+        ranks: int | Sequence[int] | None = None,
+        batch_size: int = 1 << 20,
+    ) -> ChebTucker:
+        """Interpolate a vectorised function at the Chebyshev–Lobatto tensor grid, then compress.
+
+        Samples ``f`` at the ``prod_k (degree_k + 1)`` nodes (in batches of points), applies
+        a DCT-I per axis and a truncated HOSVD of the coefficient tensor with
+        ``tail_k <= rtol ||C||_F / sqrt(d)`` per mode (the paper's rule for full input).
+
+        Args:
+            f: callable mapping points (M, d) (box coordinates) to values (M,).
+            box: the domain.
+            degree: polynomial degree per axis (int or one per axis, >= 2).
+            rtol: relative HOSVD tolerance (on the coefficient tensor, Frobenius norm).
+            atol: absolute HOSVD tolerance instead of ``rtol``.
+            ranks: fixed Tucker ranks instead of a tolerance.
+            batch_size: number of points per call of ``f``.
+
+        Returns:
+            ChebTucker.
+        """
+        box = _check_box(box)
+        if not callable(f):
+            raise TypeError(f"f must be callable, got {type(f).__name__}")
+        degrees = _check_degree(degree, box.dim)
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if ranks is not None:
+            rtol = None
+        elif atol is not None:
+            rtol = None
+        axes = _node_axes(box, degrees)
+        shape = tuple(a.size for a in axes)
+        grid_idx = np.indices(shape).reshape(box.dim, -1).T  # (M, d)
+        total = grid_idx.shape[0]
+        values = np.empty(total)
+        for start in range(0, total, batch_size):
+            idx = grid_idx[start:start + batch_size]
+            pts = np.stack([axes[k][idx[:, k]] for k in range(box.dim)], axis=1)
+            v = np.asarray(f(pts))
+            if v.shape not in ((pts.shape[0],), (pts.shape[0], 1)):
+                raise ValueError(
+                    f"f must map points ({pts.shape[0]}, {box.dim}) to values "
+                    f"({pts.shape[0]},), got shape {v.shape}"
+                )
+            if v.dtype.kind not in "biuf":
+                raise ValueError(f"f must return real numbers, got dtype {v.dtype}")
+            v = v.reshape(-1).astype(np.float64)
+            if not np.all(np.isfinite(v)):
+                bad = int(np.argmin(np.isfinite(v)))
+                raise ValueError(f"f returned a non-finite value at point {pts[bad].tolist()}")
+            values[start:start + batch_size] = v
+        coeffs = values_to_coefficients(values.reshape(shape))
+        t = hosvd(coeffs, rtol, atol=atol, ranks=ranks)
+        err = float(np.sqrt(max(np.linalg.norm(coeffs) ** 2 - np.linalg.norm(t.core) ** 2, 0.0)))
+        return cls(t.core, t.factors, box, truncation_error=err,
+                   singular_values=t.singular_values)
+
+    @classmethod
+    def from_separable(
+        cls,
+        weights: Any,
+        factor_functions: Sequence[Callable[[np.ndarray], Any]],
+        box: Box,
+        degree: int | Sequence[int] = 64,
+        rtol: float | None = 1e-8,
+        *,
+        atol: float | None = None,
+        ranks: int | Sequence[int] | None = None,
+    ) -> ChebTucker:
+        """Chebyshev–Tucker form of a sum of separable terms given by exact 1D callables.
+
+        Represents ``f(x) = sum_{r=0}^{R-1} weights[r] * prod_{k=0}^{d-1} F_k(x_k)[r]``.
+        Each ``F_k`` is evaluated once at the ``degree_k + 1`` Chebyshev–Lobatto nodes of axis
+        ``k``, the (m_k, R) columns are transformed to Chebyshev coefficients (DCT-I), and the
+        resulting CP coefficient tensor is compressed by the reduced HOSVD
+        (:func:`tensorrom.tensor.reduced_hosvd`) without forming any d-dimensional array:
+        per mode, tail of the singular values of the column-normalised side matrix
+        ``<= rtol / d``, so the Frobenius error of the coefficients is
+        ``<= rtol * ||w||_2`` with ``w_r = weights[r] prod_k ||column r of axis k||``.
+
+        Args:
+            weights: (R,) weights of the separable terms.
+            factor_functions: sequence of ``d`` callables; ``factor_functions[k]`` maps a 1D
+                array of node coordinates on axis ``k`` (m,) (box coordinates) to an (m, R)
+                array of the R separable factor values on that axis.
+            box: the :class:`tensorrom.data.Box` (d axes).
+            degree: polynomial degree per axis, int or one per axis (>= 2; ``degree + 1``
+                nodes).
+            rtol: reduced-HOSVD tolerance (see above).
+            atol: absolute Frobenius tolerance on the coefficient tensor instead of ``rtol``.
+            ranks: fixed Tucker ranks instead of a tolerance.
+
+        Returns:
+            ChebTucker.
+
+        References:
+            Benner, Khoromskij, Khoromskaia, Sun, arXiv:2503.01696 (2025), sec. 3-4;
+            Khoromskij, Khoromskaia, SIAM J. Sci. Comput. 31 (2009) 3002-3026 (RHOSVD).
+        """
+        box = _check_box(box)
+        w = np.asarray(as_array(weights, "weights", ndim=1), dtype=np.float64)
+        check_finite(w, "weights")
+        if isinstance(factor_functions, np.ndarray) or not isinstance(factor_functions,
+                                                                     Sequence):
+            raise TypeError("factor_functions must be a sequence of d callables")
+        if len(factor_functions) != box.dim:
+            raise ValueError(
+                f"factor_functions must hold box.dim = {box.dim} callables, "
+                f"got {len(factor_functions)}"
+            )
+        for k, fk in enumerate(factor_functions):
+            if not callable(fk):
+                raise TypeError(f"factor_functions[{k}] must be callable")
+        degrees = _check_degree(degree, box.dim)
+        axes = _node_axes(box, degrees)
+        side = []
+        for k, (fk, ax) in enumerate(zip(factor_functions, axes)):
+            vals = np.asarray(fk(ax.copy()))
+            if vals.shape != (ax.size, w.size):
+                raise ValueError(
+                    f"factor_functions[{k}] must return shape ({ax.size}, {w.size}) "
+                    f"(nodes, len(weights)), got {vals.shape}"
+                )
+            if vals.dtype.kind not in "biuf":
+                raise ValueError(f"factor_functions[{k}] must return real numbers")
+            vals = vals.astype(np.float64)
+            if not np.all(np.isfinite(vals)):
+                raise ValueError(f"factor_functions[{k}] returned non-finite values")
+            side.append(values_to_coefficients(vals, axes=0))
+        return cls._from_cp_coefficients(w, side, box, rtol, atol, ranks)
+
+    @classmethod
+    def from_cp(
+        cls,
+        weights: Any,
+        factors: Sequence[Any],
+        grid: TensorGrid,
+        degree: int | Sequence[int] = 128,
+        rtol: float | None = 1e-7,
+        *,
+        atol: float | None = None,
+        ranks: int | Sequence[int] | None = None,
+    ) -> ChebTucker:
+        """Chebyshev–Tucker form of a CP tensor whose vectors are sampled on a grid.
+
+        ``f(x) = sum_r weights[r] prod_k u_{k,r}(x_k)``, with ``u_{k,r}`` known at the nodes of
+        ``grid.axes[k]``. Each column is interpolated to the Chebyshev–Lobatto nodes of
+        ``grid.box`` by a not-a-knot cubic spline (extrapolated beyond the outermost grid nodes,
+        as for cell-centred grids), transformed by DCT-I, and the CP coefficient tensor is
+        compressed by the reduced HOSVD (rule as in :meth:`from_separable`). No d-dimensional
+        array is formed.
+
+        Args:
+            weights: (R,) CP weights.
+            factors: ``d`` arrays, ``factors[k]`` of shape ``(grid.shape[k], R)``.
+            grid: :class:`tensorrom.data.TensorGrid` (>= 4 nodes per axis); its box is the
+                domain.
+            degree: polynomial degree per axis (>= 2).
+            rtol: reduced-HOSVD tolerance (the paper uses 1e-7 with degree 128).
+            atol: absolute tolerance instead.
+            ranks: fixed ranks instead.
+
+        Returns:
+            ChebTucker.
+
+        References:
+            Benner, Khoromskij, Khoromskaia, Sun, arXiv:2503.01696 (2025), sec. 4.
+        """
+        from scipy.interpolate import CubicSpline
+
+        if not isinstance(grid, TensorGrid):
+            raise TypeError(f"grid must be a tensorrom.data.TensorGrid, got {type(grid).__name__}")
+        w = np.asarray(as_array(weights, "weights", ndim=1), dtype=np.float64)
+        if isinstance(factors, np.ndarray) or not isinstance(factors, Sequence):
+            raise TypeError("factors must be a sequence of d 2D arrays")
+        if len(factors) != grid.dim:
+            raise ValueError(f"factors must hold grid.dim = {grid.dim} arrays, got {len(factors)}")
+        facs = []
+        for k, fk in enumerate(factors):
+            a = np.asarray(as_array(fk, f"factors[{k}]", ndim=2), dtype=np.float64)
+            if a.shape != (grid.shape[k], w.size):
+                raise ValueError(
+                    f"factors[{k}] must have shape ({grid.shape[k]}, {w.size}) "
+                    f"(grid.shape[{k}], len(weights)), got {a.shape}"
+                )
+            facs.append(a)
+        for k, n in enumerate(grid.shape):
+            if n < 4:
+                raise ValueError(f"grid must have >= 4 nodes per axis, axis {k} has {n}")
+        check_finite(w, "weights")
+        for k, a in enumerate(facs):
+            check_finite(a, f"factors[{k}]")
+        degrees = _check_degree(degree, grid.dim)
+        axes = _node_axes(grid.box, degrees)
+        side = []
+        for k, (a, ax) in enumerate(zip(facs, axes)):
+            vals = CubicSpline(grid.axes[k], a, axis=0, extrapolate=True)(ax)
+            side.append(values_to_coefficients(vals, axes=0))
+        return cls._from_cp_coefficients(w, side, grid.box, rtol, atol, ranks)
+
+    @classmethod
+    def _from_cp_coefficients(cls, w, side, box, rtol, atol, ranks) -> ChebTucker:
+        if ranks is not None or atol is not None:
+            rtol = None
+        t = reduced_hosvd(w, side, rtol, atol=atol, ranks=ranks)
+        # error bound of the RHOSVD: ||w_normalised||_2 * sum_k tail_k
+        scale = w.copy()
+        for c in side:
+            scale = scale * np.linalg.norm(c, axis=0)
+        tails = [float(np.sqrt(np.sum(s[r:] ** 2))) for s, r in zip(t.singular_values, t.ranks)]
+        err = float(np.linalg.norm(scale)) * sum(tails)
+        return cls(t.core, t.factors, box, truncation_error=err,
+                   singular_values=t.singular_values)
+
+    # -- attributes -----------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return self.box.dim
+
+    @property
+    def degrees(self) -> tuple[int, ...]:
+        """Polynomial degree per axis (tuple)."""
+        return tuple(f.shape[0] - 1 for f in self.tucker.factors)
+
+    @property
+    def degree(self) -> int | tuple[int, ...]:
+        g = self.degrees
+        return g[0] if len(set(g)) == 1 else g
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        return self.tucker.ranks
+
+    @property
+    def nbytes(self) -> int:
+        return self.tucker.nbytes
+
+    @property
+    def core(self) -> np.ndarray:
+        return self.tucker.core
+
+    @property
+    def factors(self) -> tuple[np.ndarray, ...]:
+        return self.tucker.factors
+
+    def __repr__(self) -> str:
+        return (f"ChebTucker(box={self.box!r}, degree={self.degree}, ranks={self.ranks}, "
+                f"nbytes={self.nbytes}, error_estimate={self.error_estimate:.2e})")
+
+    # -- evaluation -----------------------------------------------------------------------
+    def _check_points(self, points: Any, extrapolate: bool, name: str = "points") -> np.ndarray:
+        p = as_array(points, name, ndim=2)
+        if p.shape[1] != self.dim:
+            raise ValueError(
+                f"{name} must have {self.dim} coordinates per point (box.dim), got {p.shape[1]}"
+            )
+        p = np.asarray(p, dtype=np.float64)
+        check_finite(p, name)
+        if not extrapolate:
+            self.box.check_contains(p, name, atol=1e-12 * float(np.max(self.box.lengths)))
+        return p
+
+    def __call__(self, points: Any, *, extrapolate: bool = False) -> np.ndarray:
+        """Values at points (N, d) of the box (Numba backend); see :meth:`evaluate`."""
+        return self.evaluate(points, extrapolate=extrapolate)
+
+    def evaluate(self, points: Any, backend: str = "numba", *, extrapolate: bool = False):
+        """Evaluate the function at scattered points.
+
+        ``f(x) = G x_1 v_1(x_1) ... x_d v_d(x_d)``, ``v_k = U_k^T [T_0(s_k), ..., T_n(s_k)]``.
+
+        Args:
+            points: (N, d) points in box coordinates.
+            backend: ``"numba"`` (CPU, parallel over points; returns NumPy) or ``"jax"``
+                (jitted, runs on the default JAX device in float64 through a scoped
+                ``jax.enable_x64(True)``; returns a JAX array).
+            extrapolate: allow points outside the box (the polynomial is extended; it grows
+                fast outside). Otherwise such points raise ValueError.
+
+        Returns:
+            values (N,).
+        """
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+        p = self._check_points(points, extrapolate)
+        if backend == "numba":
+            return evaluate_tucker_chebyshev(p, self.box.lo, self.box.lengths, self.core,
+                                             self.factors)
+        return _evaluate_jax(p, self.box.lo, self.box.lengths, self.core, self.factors)
+
+    def _derivatives(self) -> list[np.ndarray]:
+        if self._derivative_factors is None:
+            self._derivative_factors = [
+                derivative_coefficients(u, axis=0) * (2.0 / self.box.lengths[k])
+                for k, u in enumerate(self.factors)
+            ]
+        return self._derivative_factors
+
+    def gradient(self, points: Any, backend: str = "numba", *,
+                 extrapolate: bool = False):
+        """Gradient at points (N, d): axis ``k`` uses the derivative coefficients of ``U_k``.
+
+        ``d f / d x_k = (2 / L_k) G x_k (T^T D U_k) x_{j != k} (T^T U_j)`` with the Chebyshev
+        differentiation recurrence ``D`` (:func:`derivative_coefficients`).
+
+        Args:
+            points: (N, d) points in box coordinates.
+            backend: ``"numba"`` or ``"jax"``.
+            extrapolate: allow points outside the box.
+
+        Returns:
+            (N, d) gradient (units of f per unit length).
+        """
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+        p = self._check_points(points, extrapolate)
+        deriv = self._derivatives()
+        cols = []
+        for k in range(self.dim):
+            facs = list(self.factors)
+            facs[k] = deriv[k]
+            if backend == "numba":
+                cols.append(evaluate_tucker_chebyshev(p, self.box.lo, self.box.lengths,
+                                                      self.core, facs))
+            else:
+                cols.append(_evaluate_jax(p, self.box.lo, self.box.lengths, self.core, facs))
+        if backend == "numba":
+            return np.stack(cols, axis=1)
+        import jax.numpy as jnp
+
+        return jnp.stack(cols, axis=1)
+
+    def on_grid(self, grid: TensorGrid, *, extrapolate: bool = False) -> Tucker:
+        """The function's values on a tensor grid as a Tucker tensor (no grid array formed).
+
+        ``F = G x_1 (T_1 U_1) ... x_d (T_d U_d)``, ``T_k[i, j] = T_j(s_k(grid.axes[k][i]))``.
+
+        Args:
+            grid: :class:`tensorrom.data.TensorGrid` with ``d`` axes inside the box.
+            extrapolate: allow grid nodes outside the box.
+
+        Returns:
+            :class:`Tucker` of shape ``grid.shape`` (factors no longer orthonormal).
+        """
+        if not isinstance(grid, TensorGrid):
+            raise TypeError(f"grid must be a tensorrom.data.TensorGrid, got {type(grid).__name__}")
+        if grid.dim != self.dim:
+            raise ValueError(f"grid must have {self.dim} axes (box.dim), got {grid.dim}")
+        facs = []
+        for k, (ax, u) in enumerate(zip(grid.axes, self.factors)):
+            lo, hi = self.box.lower[k], self.box.upper[k]
+            tol = 1e-12 * (hi - lo)
+            if not extrapolate and (ax[0] < lo - tol or ax[-1] > hi + tol):
+                raise ValueError(f"grid has nodes outside the box on axis {k}")
+            s = 2.0 * (ax - lo) / (hi - lo) - 1.0
+            facs.append(chebyshev_basis(s, u.shape[0]) @ u)
+        return Tucker(self.core.copy(), facs)
+
+    def integral(self) -> float:
+        """Integral over the box: ``prod_k (L_k / 2) G x_k (w^T U_k)``, ``w_j = int T_j``."""
+        out = self.core
+        for u in reversed(self.factors):
+            out = out @ (integral_weights(u.shape[0]) @ u)
+        return float(out) * float(np.prod(self.box.lengths / 2.0))
+
+
+# -- JAX backend ---------------------------------------------------------------------------
+_JAX_BATCH = 1 << 18
+
+
+def _jax_kernel():
+    import jax
+    import jax.numpy as jnp
+
+    @partial(jax.jit, static_argnames=())
+    def kernel(points, lower, scale, core, factors):
+        d = points.shape[1]
+        s = (points - lower) * scale - 1.0
+        vs = []
+        for k in range(d):
+            m = factors[k].shape[0]
+            x = s[:, k]
+
+            def step(carry, _):
+                t_prev, t_cur = carry
+                t_next = 2.0 * x * t_cur - t_prev
+                return (t_cur, t_next), t_next
+
+            t0 = jnp.ones_like(x)
+            if m > 2:
+                _, rest = jax.lax.scan(step, (t0, x), None, length=m - 2)
+                basis = jnp.concatenate([t0[None], x[None], rest], axis=0)  # (m, N)
+            else:
+                basis = jnp.stack([t0, x])[:m]
+            vs.append(basis.T @ factors[k])  # (N, r_k)
+        n = points.shape[0]
+        # contract the last mode first: (N, P / r_d)
+        t = vs[-1] @ core.reshape(-1, core.shape[-1]).T
+        for k in range(d - 2, -1, -1):
+            t = t.reshape(n, -1, core.shape[k])
+            t = jnp.einsum("npc,nc->np", t, vs[k])
+        return t.reshape(n)
+
+    return kernel
+
+
+_KERNEL = None
+
+
+def _evaluate_jax(points, lower, lengths, core, factors):
+    """Evaluate in float64 under a scoped ``jax.enable_x64(True)``, in fixed-size batches."""
+    import jax
+    import jax.numpy as jnp
+
+    global _KERNEL
+    if _KERNEL is None:
+        _KERNEL = _jax_kernel()
+    n = points.shape[0]
+    inner = int(np.prod(core.shape[:-1])) if core.ndim > 1 else 1
+    batch = int(min(_JAX_BATCH, max(1024, (1 << 26) // max(inner, 1))))
+    batch = 1 << (batch.bit_length() - 1)
+    if n <= batch:
+        batch = max(1, 1 << (max(n - 1, 0)).bit_length())
+    with jax.enable_x64(True):
+        lo = jnp.asarray(lower, dtype=jnp.float64)
+        sc = jnp.asarray(2.0 / np.asarray(lengths), dtype=jnp.float64)
+        g = jnp.asarray(core, dtype=jnp.float64)
+        fs = tuple(jnp.asarray(f, dtype=jnp.float64) for f in factors)
+        outs = []
+        for start in range(0, n, batch):
+            chunk = np.asarray(points[start:start + batch], dtype=np.float64)
+            m = chunk.shape[0]
+            if m < batch:  # pad with the box centre so every call has the same shape
+                pad = np.broadcast_to(np.asarray(lower) + 0.5 * np.asarray(lengths),
+                                      (batch - m, chunk.shape[1]))
+                chunk = np.concatenate([chunk, pad], axis=0)
+            outs.append(_KERNEL(jnp.asarray(chunk), lo, sc, g, fs)[:m])
+        if not outs:
+            return jnp.zeros((0,), dtype=jnp.float64)
+        return outs[0] if len(outs) == 1 else jnp.concatenate(outs)

@@ -1,0 +1,151 @@
+"""Numba kernels for evaluating a Chebyshev–Tucker function at scattered points (CPU path).
+
+For a point ``x`` mapped to ``s = 2 (x - lower) / L - 1`` in [-1, 1]^d, the value is
+
+    f(x) = G x_1 v_1 ... x_d v_d,   v_k[a] = sum_j U_k[j, a] T_j(s_k),
+
+with ``T_j`` by the three-term recurrence. Points are split into blocks; blocks run in
+parallel (``prange``), each with its own scratch buffers.
+
+References:
+    P. Benner, B. N. Khoromskij, V. Khoromskaia, B. Sun, "A mesh-free hybrid Chebyshev-Tucker
+    tensor format with applications to multi-particle modelling", arXiv:2503.01696 (2025),
+    sec. 3 (evaluation of the two-level format).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["evaluate_tucker_chebyshev"]
+
+_BLOCK = 256
+
+
+@numba.njit(cache=True, inline="always")
+def _project(s, factors, k, m, r, v):
+    """v[:r] = sum_j factors[k, j, :r] T_j(s) (forward recurrence)."""
+    for a in range(r):
+        v[a] = factors[k, 0, a]
+    if m > 1:
+        for a in range(r):
+            v[a] += s * factors[k, 1, a]
+    t_prev = 1.0
+    t_cur = s
+    for j in range(2, m):
+        t_next = 2.0 * s * t_cur - t_prev
+        t_prev = t_cur
+        t_cur = t_next
+        for a in range(r):
+            v[a] += t_cur * factors[k, j, a]
+
+
+@numba.njit(cache=True, parallel=True)
+def _evaluate3(points, lower, scale, core, factors, ms, out):
+    n = points.shape[0]
+    r0, r1, r2 = core.shape
+    rmax = factors.shape[2]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for b in numba.prange(n_blocks):
+        v = np.empty((3, rmax))
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            for k in range(3):
+                s = (points[i, k] - lower[k]) * scale[k] - 1.0
+                _project(s, factors, k, ms[k], core.shape[k], v[k])
+            acc = 0.0
+            for a in range(r0):
+                acc_a = 0.0
+                for c in range(r1):
+                    acc_c = 0.0
+                    for e in range(r2):
+                        acc_c += core[a, c, e] * v[2, e]
+                    acc_a += acc_c * v[1, c]
+                acc += acc_a * v[0, a]
+            out[i] = acc
+
+
+@numba.njit(cache=True, parallel=True)
+def _evaluate_nd(points, lower, scale, core_flat, ranks, factors, ms, out):
+    n, d = points.shape
+    rmax = factors.shape[2]
+    size = core_flat.size
+    buf_size = max(size // ranks[d - 1], 1)
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for b in numba.prange(n_blocks):
+        v = np.empty((d, rmax))
+        buf_a = np.empty(buf_size)
+        buf_b = np.empty(buf_size)
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            for k in range(d):
+                s = (points[i, k] - lower[k]) * scale[k] - 1.0
+                _project(s, factors, k, ms[k], ranks[k], v[k])
+            # contract the last mode first: (P / r_k, r_k) @ v_k
+            cur_size = size
+            r = ranks[d - 1]
+            new_size = cur_size // r
+            for q in range(new_size):
+                acc = 0.0
+                for c in range(r):
+                    acc += core_flat[q * r + c] * v[d - 1, c]
+                buf_a[q] = acc
+            cur_size = new_size
+            src_is_a = True
+            for k in range(d - 2, -1, -1):
+                r = ranks[k]
+                new_size = cur_size // r
+                for q in range(new_size):
+                    acc = 0.0
+                    for c in range(r):
+                        if src_is_a:
+                            acc += buf_a[q * r + c] * v[k, c]
+                        else:
+                            acc += buf_b[q * r + c] * v[k, c]
+                    if src_is_a:
+                        buf_b[q] = acc
+                    else:
+                        buf_a[q] = acc
+                cur_size = new_size
+                src_is_a = not src_is_a
+            out[i] = buf_a[0] if src_is_a else buf_b[0]
+
+
+def pack_factors(factors) -> tuple[np.ndarray, np.ndarray]:
+    """Stack d factor matrices (m_k, r_k) into one zero-padded (d, max m, max r) array."""
+    d = len(factors)
+    mmax = max(f.shape[0] for f in factors)
+    rmax = max(f.shape[1] for f in factors)
+    packed = np.zeros((d, mmax, rmax))
+    for k, f in enumerate(factors):
+        packed[k, : f.shape[0], : f.shape[1]] = f
+    ms = np.array([f.shape[0] for f in factors], dtype=np.int64)
+    return packed, ms
+
+
+def evaluate_tucker_chebyshev(points, lower, lengths, core, factors) -> np.ndarray:
+    """Evaluate ``G x_k (T(s_k)^T U_k)`` at points (N, d) of the box (Numba, parallel).
+
+    Args:
+        points: (N, d) float64 points in box coordinates.
+        lower: (d,) lower corner of the box.
+        lengths: (d,) edge lengths of the box.
+        core: Tucker core (r_1, ..., r_d).
+        factors: d coefficient-space factor matrices (m_k, r_k).
+
+    Returns:
+        float64 array (N,).
+    """
+    pts = np.ascontiguousarray(points, dtype=np.float64)
+    lo = np.ascontiguousarray(lower, dtype=np.float64)
+    scale = 2.0 / np.ascontiguousarray(lengths, dtype=np.float64)
+    packed, ms = pack_factors(factors)
+    g = np.ascontiguousarray(core, dtype=np.float64)
+    out = np.empty(pts.shape[0])
+    if pts.shape[0] == 0:
+        return out
+    if g.ndim == 3:
+        _evaluate3(pts, lo, scale, g, packed, ms, out)
+    else:
+        ranks = np.array(g.shape, dtype=np.int64)
+        _evaluate_nd(pts, lo, scale, g.ravel(), ranks, packed, ms, out)
+    return out
