@@ -1,0 +1,1 @@
+from . import mpm as mpm
