@@ -178,9 +178,12 @@ def _criterion(rtol, atol, ranks, *, default_rtol: float = 1e-8):
 
 
 def _leading_left_singular(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Left singular vectors and singular values of a (n, N) matrix (thin SVD)."""
-    u, s, _ = np.linalg.svd(mat, full_matrices=False)
-    return u, s
+    """Left singular vectors and singular values of a (n, N) matrix (thin SVD).
+
+    For wide matrices (N > n) a QR of ``mat^T`` first reduces the work to an (n, n) SVD, so
+    the (n, N) right singular vectors are never formed.
+    """
+    return _side_svd(mat, "qr")
 
 
 def hosvd(
@@ -308,7 +311,10 @@ def _side_svd(c: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         w, v = w[::-1], v[:, ::-1]
         return v, np.sqrt(np.clip(w, 0.0, None))
     if r > m:
-        rr = np.linalg.qr(c.T, mode="r")  # (m, m)
+        import scipy.linalg
+
+        (rr,) = scipy.linalg.qr(c.T, mode="r", check_finite=False)  # (m, m)
+        rr = rr[:m]
         u, s, _ = np.linalg.svd(rr.T, full_matrices=False)
         return u, s
     u, s, _ = np.linalg.svd(c, full_matrices=False)
