@@ -114,10 +114,17 @@ class Material:
         mu, lam = self.lame
         return math.sqrt((lam + 2 * mu) / self.density)
 
-    @property
-    def drucker_prager_alpha(self) -> float:
-        """``alpha = sqrt(2/3) 2 sin(phi) / (3 - sin(phi))`` of the Drucker-Prager cone."""
+    def drucker_prager_alpha(self, dim: int = 3) -> float:
+        """Cone coefficient ``alpha`` of the Drucker-Prager yield condition.
+
+        3D: ``alpha = sqrt(2/3) 2 sin(phi) / (3 - sin(phi))`` (Klar et al. 2016, the cone
+        through the Mohr-Coulomb compression corners). 2D (plane strain): ``alpha =
+        sin(phi) / sqrt(2)``, for which the cone equals the Mohr-Coulomb criterion
+        ``(tau_1 - tau_2) / 2 <= sin(phi) (-(tau_1 + tau_2) / 2)`` exactly.
+        """
         s = math.sin(math.radians(self.friction_angle))
+        if dim == 2:
+            return s / math.sqrt(2.0)
         return math.sqrt(2.0 / 3.0) * 2 * s / (3 - s)
 
     def to_dict(self) -> dict:
@@ -143,8 +150,8 @@ def water(*, density: float = 1000.0, bulk_modulus: float = 2.0e5, tait_gamma: f
 
 
 def sand(*, density: float = 2200.0, youngs_modulus: float = 3.537e5,
-         poisson_ratio: float = 0.3, friction_angle: float = 30.0) -> Material:
-    """Drucker-Prager sand; defaults after Klar et al. (2016) with a 30 degree friction angle."""
+         poisson_ratio: float = 0.3, friction_angle: float = 35.0) -> Material:
+    """Drucker-Prager sand; E, nu, rho after Klar et al. (2016), friction angle 35 degrees."""
     return Material("sand", density, youngs_modulus, poisson_ratio,
                     friction_angle=friction_angle)
 

@@ -127,7 +127,7 @@ def _particle_params(scene: Scene, p: Particles) -> dict[str, np.ndarray]:
         "kind": np.array([m.kind for m in mats], dtype=np.int32)[t],
         "mu": table(lambda m: m.lame[0]),
         "lam": table(lambda m: m.lame[1]),
-        "alpha": table(lambda m: m.drucker_prager_alpha if m.name == "sand" else 0.0),
+        "alpha": table(lambda m: m.drucker_prager_alpha(scene.dim) if m.name == "sand" else 0.0),
         "yield_stress": table(lambda m: m.yield_stress if m.name == "plasticine" else 1.0),
         "tait_gamma": table(lambda m: m.tait_gamma),
         "viscosity": table(lambda m: m.viscosity),
