@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: list[str] = []
+MODULES: list[str] = [
+    "tensorrom._commands_mpm",
+]
 
 
 def register(subparsers) -> None:
