@@ -410,6 +410,11 @@ def simulate(scene: Scene, n_frames: int, substeps: int | None = None, *,
 
 def _grid_mass(scene: Scene, particles: Particles, dtype=np.float64) -> np.ndarray:
     """Grid node masses after one particle-to-grid transfer (for tests: partition of unity)."""
+    with _dtype_context("float64" if dtype == np.float64 else "float32"):
+        return _grid_mass_impl(scene, particles, dtype)
+
+
+def _grid_mass_impl(scene: Scene, particles: Particles, dtype) -> np.ndarray:
     cfg = _make_config(scene, 1.0, 1, dtype)
     d = cfg.dim
     x = jnp.asarray(particles.positions.astype(dtype))
