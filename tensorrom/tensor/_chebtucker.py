@@ -162,7 +162,7 @@ class ChebTucker:
         *,
         atol: float | None = None,
         ranks: int | Sequence[int] | None = None,
-        batch_size: int = 1 << 20,
+        batch_size: int = 1 << 18,
         n_check: int = 1000,
         seed: int = 0,
     ) -> ChebTucker:
@@ -199,12 +199,11 @@ class ChebTucker:
             rtol = None
         axes = _node_axes(box, degrees)
         shape = tuple(a.size for a in axes)
-        grid_idx = np.indices(shape).reshape(box.dim, -1).T  # (M, d)
-        total = grid_idx.shape[0]
+        total = int(np.prod(shape))
         values = np.empty(total)
         for start in range(0, total, batch_size):
-            idx = grid_idx[start:start + batch_size]
-            pts = np.stack([axes[k][idx[:, k]] for k in range(box.dim)], axis=1)
+            idx = np.unravel_index(np.arange(start, min(start + batch_size, total)), shape)
+            pts = np.stack([axes[k][idx[k]] for k in range(box.dim)], axis=1)  # C order
             v = np.asarray(f(pts))
             if v.shape not in ((pts.shape[0],), (pts.shape[0], 1)):
                 raise ValueError(
@@ -218,7 +217,8 @@ class ChebTucker:
                 bad = int(np.argmin(np.isfinite(v)))
                 raise ValueError(f"f returned a non-finite value at point {pts[bad].tolist()}")
             values[start:start + batch_size] = v
-        coeffs = values_to_coefficients(values.reshape(shape))
+        coeffs = values_to_coefficients(values.reshape(shape), overwrite=True)
+        del values
         t = hosvd(coeffs, rtol, atol=atol, ranks=ranks)
         err = float(np.sqrt(max(np.linalg.norm(coeffs) ** 2 - np.linalg.norm(t.core) ** 2, 0.0)))
         ct = cls(t.core, t.factors, box, truncation_error=err, singular_values=t.singular_values)

@@ -65,7 +65,21 @@ def _axes_arg(ndim: int, axes: int | Sequence[int] | None, name: str = "axes") -
     return tuple(out)
 
 
-def values_to_coefficients(values: Any, axes: int | Sequence[int] | None = None) -> np.ndarray:
+def _dct1_axis(v: np.ndarray, a: int, out: np.ndarray) -> None:
+    """out = Chebyshev coefficients along axis ``a`` of ascending-node values ``v``."""
+    n = v.shape[a] - 1
+    # reverse to the DCT-I order x_k = cos(pi k / n); y_j = f_0 + (-1)^j f_n + 2 sum f_k cos
+    out[...] = scipy.fft.dct(np.flip(v, axis=a), type=1, axis=a)
+    out /= n
+    idx = [slice(None)] * v.ndim
+    for j in (0, n):
+        idx[a] = j
+        out[tuple(idx)] *= 0.5
+
+
+def values_to_coefficients(
+    values: Any, axes: int | Sequence[int] | None = None, *, overwrite: bool = False
+) -> np.ndarray:
     """Chebyshev coefficients of the interpolant of values at Chebyshev–Lobatto points.
 
     Along each transformed axis with ``n + 1`` ascending points, ``f_k = f(-cos(pi k/n))``,
@@ -78,23 +92,31 @@ def values_to_coefficients(values: Any, axes: int | Sequence[int] | None = None)
         values: array of values at the ascending Chebyshev–Lobatto points on the chosen axes
             (each of length >= 2).
         axes: axes to transform (default: all).
+        overwrite: transform a float64 NumPy array in place, slab by slab, so that the extra
+            memory is one slab instead of a copy of the array (``values`` is overwritten).
 
     Returns:
-        float64 coefficient array of the same shape.
+        float64 coefficient array of the same shape (``values`` itself when overwritten).
     """
     v = np.asarray(as_array(values, "values"), dtype=np.float64)
     ax = _axes_arg(v.ndim, axes)
     for a in ax:
-        m = v.shape[a]
-        if m < 2:
-            raise ValueError(f"values must have >= 2 points on axis {a}, got {m}")
-        n = m - 1
-        # reverse to the DCT-I order x_k = cos(pi k / n); y_j = f_0 + (-1)^j f_n + 2 sum f_k cos
-        v = scipy.fft.dct(np.flip(v, axis=a), type=1, axis=a) / n
-        idx = [slice(None)] * v.ndim
-        for j in (0, n):
-            idx[a] = j
-            v[tuple(idx)] *= 0.5
+        if v.shape[a] < 2:
+            raise ValueError(f"values must have >= 2 points on axis {a}, got {v.shape[a]}")
+    if not overwrite or not v.flags.writeable or v is not values:
+        v = v.copy()
+    for a in ax:
+        if v.ndim == 1:
+            _dct1_axis(v.copy(), a, v)
+            continue
+        # slabs along another axis b: each slab is transformed and written back in place
+        b = 0 if a != 0 else 1
+        step = max(1, (1 << 20) // max(1, v.size // v.shape[b]))
+        for start in range(0, v.shape[b], step):
+            sl = [slice(None)] * v.ndim
+            sl[b] = slice(start, start + step)
+            view = v[tuple(sl)]
+            _dct1_axis(view.copy(), a, view)
     return v
 
 

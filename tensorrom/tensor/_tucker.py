@@ -186,6 +186,40 @@ def _leading_left_singular(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _side_svd(mat, "qr")
 
 
+def _unfolding_left_singular(a: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors/values of the mode-k unfolding without copying the unfolding.
+
+    Tall-skinny QR (TSQR): the columns of ``A_(k)`` are visited in slabs along another axis;
+    each slab's transpose is QR-factorised to an (n_k, n_k) triangle, the stacked triangles
+    are factorised once more, and the SVD of the final triangle gives ``sigma`` and ``U_k``
+    (``A_(k) = R^T Q^T``). Extra memory: one slab plus the triangles.
+    """
+    import scipy.linalg
+
+    n = a.shape[k]
+    if a.ndim == 1 or a.size // n <= 4 * n:
+        return _leading_left_singular(np.moveaxis(a, k, 0).reshape(n, -1))
+    b = 0 if k != 0 else 1
+    per_index = a.size // a.shape[b]
+    step = max(1, max(1 << 18, 4 * n * n) // per_index)
+    tris = []
+    for start in range(0, a.shape[b], step):
+        sl = [slice(None)] * a.ndim
+        sl[b] = slice(start, start + step)
+        block = np.moveaxis(a[tuple(sl)], k, 0).reshape(n, -1)  # (n, columns of the slab)
+        if block.shape[1] <= n:
+            tris.append(block.T.copy())
+            continue
+        (r,) = scipy.linalg.qr(block.T, mode="r", check_finite=False)
+        tris.append(r[:n])
+    stacked = np.concatenate(tris, axis=0)
+    if stacked.shape[0] > n:
+        (r,) = scipy.linalg.qr(stacked, mode="r", check_finite=False)
+        stacked = r[:n]
+    u, s, _ = np.linalg.svd(stacked.T, full_matrices=False)
+    return u, s
+
+
 def hosvd(
     array: Any,
     rtol: float | None = None,
@@ -224,8 +258,7 @@ def hosvd(
         thr = (atol if atol is not None else rtol * float(np.linalg.norm(a))) / np.sqrt(d)
     factors, svals = [], []
     for k in range(d):
-        unfolding = np.moveaxis(a, k, 0).reshape(a.shape[k], -1)
-        u, s = _leading_left_singular(unfolding)
+        u, s = _unfolding_left_singular(a, k)
         r = ranks[k] if ranks is not None else truncation_rank(s, thr)
         factors.append(np.ascontiguousarray(u[:, :r]))
         svals.append(s)

@@ -206,7 +206,8 @@ def test_function_wrong_shape_raises():
 
 def test_function_nonfinite_raises():
     with pytest.raises(ValueError, match="non-finite"):
-        ChebTucker.from_function(lambda p: np.where(p[:, 0] > 0.5, np.nan, 1.0), Box.cube(1.0, 2), degree=4)
+        ChebTucker.from_function(lambda p: np.where(p[:, 0] > 0.5, np.nan, 1.0),
+                                 Box.cube(1.0, 2), degree=4)
 
 
 def test_cp_factor_shape_mismatch_raises():

@@ -4,8 +4,15 @@ import jax
 import numpy as np
 import pytest
 
-from tensorrom.tensor import Tucker, hooi, hooi_jax, hosvd, hosvd_jax, reduced_hosvd
-from tensorrom.tensor import truncation_rank
+from tensorrom.tensor import (
+    Tucker,
+    hooi,
+    hooi_jax,
+    hosvd,
+    hosvd_jax,
+    reduced_hosvd,
+    truncation_rank,
+)
 from tensorrom.tensor._tucker import _side_svd
 
 
