@@ -9,4 +9,5 @@ demo by appending its module name to ``SECTIONS``.
 SECTIONS: list[str] = [
     "tensorrom._demos.data",
     "tensorrom._demos.mpm",
+    "tensorrom._demos.chebtucker",
 ]
