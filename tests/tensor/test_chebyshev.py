@@ -139,3 +139,21 @@ def test_evaluate_wrong_point_dimension_raises():
 def test_nodes_m_below_two_raises():
     with pytest.raises(ValueError, match="m"):
         chebyshev_nodes(1)
+
+
+def test_round_trip_property_any_shape():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(st.integers(2, 9), min_size=1, max_size=3), st.integers(0, 2**31 - 1))
+    def check(shape, seed):
+        v = np.random.default_rng(seed).standard_normal(shape)
+        # two transforms of O(1) data of length <= 9: well below 1e-13
+        assert np.max(np.abs(coefficients_to_values(values_to_coefficients(v)) - v)) <= 1e-13
+        # in-place variant gives the same coefficients
+        c = values_to_coefficients(v)
+        w = v.copy()
+        assert np.array_equal(values_to_coefficients(w, overwrite=True), c)
+
+    check()
