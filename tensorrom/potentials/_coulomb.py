@@ -1,0 +1,280 @@
+r"""Full Coulomb potential, field and energy through the range split, and direct sums.
+
+.. math::
+    V(x) = \sum_j \frac{q_j}{|x - x_j|}
+    = \underbrace{\sum_j q_j\frac{\mathrm{erf}(\beta r_j)}{r_j}}_{\text{ChebTucker}}
+    + \underbrace{\sum_{r_j < r_c} q_j\frac{\mathrm{erfc}(\beta r_j)}{r_j}}_{\text{cell list}},
+    \qquad E = \frac12\sum_{i\ne j}\frac{q_i q_j}{r_{ij}}.
+
+Units: charges in e, lengths in Å, potentials in e/Å, fields in e/Å², energies in e²/Å.
+Multiply by :data:`COULOMB_KCAL` = 332.0637 kcal·Å/(mol·e²) for kcal/mol/e (potential) or
+kcal/mol (energy); fmm3dpy's Laplace kernel is :math:`1/(4\pi r)`, so its potentials are ours
+divided by :math:`4\pi`.
+
+References:
+    P. Benner, V. Khoromskaia, B. N. Khoromskij, Range-separated tensor format for
+    many-particle modeling, SIAM J. Sci. Comput. 40(2) (2018) A1034-A1062.
+    P. Benner, B. N. Khoromskij, V. Khoromskaia, B. Sun, arXiv:2503.01696 (2025).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+from .._validate import check_positive_float
+from ..data import Box, Field, PointCloud, TensorGrid
+from ._long_range import long_range
+from ._particles import particle_arrays, target_array
+from ._short_range import (
+    _raise_too_close,
+    short_range,
+    short_range_field,
+    short_range_on_grid,
+)
+from ._split import RangeSplit
+
+__all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direct_energy",
+           "COULOMB_KCAL"]
+
+COULOMB_KCAL = 332.0637
+"""Coulomb constant in kcal·Å/(mol·e²): potential [e/Å] x 332.0637 = kcal/mol/e."""
+
+
+@numba.njit(cache=True, parallel=True)
+def _direct(targets, coords, charges, out, min_r2):
+    m = targets.shape[0]
+    n = coords.shape[0]
+    for i in numba.prange(m):
+        tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
+        acc = 0.0
+        best = np.inf
+        for j in range(n):
+            dx = tx - coords[j, 0]
+            dy = ty - coords[j, 1]
+            dz = tz - coords[j, 2]
+            r2 = dx * dx + dy * dy + dz * dz
+            if r2 < best:
+                best = r2
+            if r2 > 0.0:
+                acc += charges[j] / math.sqrt(r2)
+        out[i] = acc
+        min_r2[i] = best
+
+
+@numba.njit(cache=True, parallel=True)
+def _direct_energy(coords, charges, out, min_r2):
+    n = coords.shape[0]
+    for i in numba.prange(n):
+        acc = 0.0
+        best = np.inf
+        for j in range(n):
+            if j == i:
+                continue
+            dx = coords[i, 0] - coords[j, 0]
+            dy = coords[i, 1] - coords[j, 1]
+            dz = coords[i, 2] - coords[j, 2]
+            r2 = dx * dx + dy * dy + dz * dz
+            if r2 < best:
+                best = r2
+            if r2 > 0.0:
+                acc += charges[j] / math.sqrt(r2)
+        out[i] = charges[i] * acc
+        min_r2[i] = best
+
+
+def direct_sum(particles: PointCloud, targets: Any, *, min_distance: float = 1e-3,
+               chunk: int = 1 << 16) -> np.ndarray:
+    r"""Direct :math:`O(NM)` sum :math:`V(x) = \sum_j q_j/|x - x_j|` (e/Å), in target chunks
+    (Numba, parallel over targets). The reference for :func:`coulomb`.
+
+    Args:
+        particles: PointCloud (N, 3), Å, with ``charge`` (e).
+        targets: (M, 3) points or a PointCloud (Å).
+        min_distance: targets closer than this to a particle raise ValueError (Å).
+        chunk: targets per chunk.
+    """
+    coords, charges = particle_arrays(particles)
+    t = target_array(targets)
+    min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+    out = np.empty(t.shape[0])
+    min_r2 = np.empty(t.shape[0])
+    for s in range(0, t.shape[0], chunk):
+        _direct(t[s:s + chunk], coords, charges, out[s:s + chunk], min_r2[s:s + chunk])
+    _raise_too_close(min_r2, min_distance, "target")
+    return out
+
+
+def direct_energy(particles: PointCloud, *, min_distance: float = 1e-6) -> float:
+    r"""Direct :math:`O(N^2)` pair energy :math:`\frac12\sum_{i\ne j} q_iq_j/r_{ij}` (e²/Å).
+
+    Raises ValueError when two particles are closer than ``min_distance`` (Å).
+    """
+    coords, charges = particle_arrays(particles)
+    min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+    out = np.empty(coords.shape[0])
+    min_r2 = np.empty(coords.shape[0])
+    _direct_energy(coords, charges, out, min_r2)
+    _raise_coincident(min_r2, min_distance)
+    return 0.5 * float(math.fsum(out))
+
+
+def _raise_coincident(min_r2: np.ndarray, min_distance: float) -> None:
+    if min_r2.size and float(min_r2.min()) < max(min_distance, 0.0) ** 2 or (
+            min_r2.size and float(min_r2.min()) == 0.0):
+        i = int(np.argmin(min_r2))
+        raise ValueError(
+            f"particles has coincident particles: particle {i} lies "
+            f"{math.sqrt(float(min_r2[i])):.3g} Å from another (min_distance={min_distance} Å); "
+            f"the pair energy is infinite"
+        )
+
+
+def _resolve_split(split, rtol, box, n, split_options) -> RangeSplit:
+    if split is None:
+        return RangeSplit.choose(box, rtol, n_particles=n, **split_options)
+    if not isinstance(split, RangeSplit):
+        raise TypeError(f"split must be a RangeSplit or None, got {type(split).__name__}")
+    if split_options:
+        raise ValueError(f"give either split or split options, not both: {sorted(split_options)}")
+    return split
+
+
+def _union_box(*arrays: np.ndarray) -> Box:
+    pts = np.concatenate([a.reshape(-1, 3) for a in arrays], axis=0)
+    return Box.bounding(pts)
+
+
+def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
+            split: RangeSplit | None = None, backend: str = "numba",
+            min_distance: float = 1e-3, **split_options) -> Any:
+    r"""Full Coulomb potential :math:`V(x) = \sum_j q_j/|x - x_j|` at targets (e/Å).
+
+    Long-range part: :func:`long_range` (ChebTucker, evaluated at the targets); short-range
+    part: :func:`short_range` (cell list). Relative accuracy about ``rtol`` of
+    :math:`\sum_j |q_j|/r_j`, typically much better relative to ``max |V|``.
+
+    Args:
+        particles: :class:`PointCloud` (N, 3), Å, with a ``charge`` feature (e).
+        targets: (M, 3) points (Å) or a PointCloud.
+        rtol: kernel tolerance (see :class:`RangeSplit`).
+        split: explicit :class:`RangeSplit` (its box must hold particles and targets).
+        backend: ``"numba"`` (CPU) or ``"jax"`` (both parts under JAX on the default device;
+            returns a JAX array).
+        min_distance: targets closer than this to any particle raise ValueError (Å; the
+            potential is singular on a particle). 0 disables the check; a target exactly on a
+            particle then omits that particle's term.
+        **split_options: ``beta``, ``r_cut``, ``degree``, ``padding`` for
+            :meth:`RangeSplit.choose`.
+
+    Returns:
+        (M,) potential.
+
+    References:
+        Benner, Khoromskaia, Khoromskij, SIAM J. Sci. Comput. 40(2) (2018).
+    """
+    coords, _ = particle_arrays(particles)
+    t = target_array(targets)
+    split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
+    split.box.check_contains(t, "targets", atol=1e-9)
+    short = short_range(particles, t, split, backend=backend, min_distance=min_distance)
+    ct = long_range(particles, split)
+    return ct.evaluate(t, backend=backend) + short
+
+
+def coulomb_on_grid(particles: PointCloud, grid: TensorGrid, rtol: float = 1e-6, *,
+                    split: RangeSplit | None = None, min_distance: float = 1e-3,
+                    **split_options) -> Field:
+    r"""Full Coulomb potential on every node of a 3D :class:`TensorGrid`, as a
+    :class:`~tensorrom.data.Field` named ``potential`` in e/Å.
+
+    The long-range ChebTucker is expanded on the grid axes (``ct.on_grid(grid).full()``, one
+    small matrix per axis and the Tucker core), the short-range part is added by the
+    slab-parallel cell kernel. Arguments as in :func:`coulomb`.
+    """
+    coords, _ = particle_arrays(particles)
+    if not isinstance(grid, TensorGrid):
+        raise TypeError(f"grid must be a tensorrom.data.TensorGrid, got {type(grid).__name__}")
+    if grid.dim != 3:
+        raise ValueError(f"grid must be 3D, got dim {grid.dim}")
+    corners = np.array([grid.box.lower, grid.box.upper])
+    split = _resolve_split(split, rtol, _union_box(coords, corners), coords.shape[0],
+                           split_options)
+    short = short_range_on_grid(particles, grid, split, min_distance=min_distance)
+    ct = long_range(particles, split)
+    values = np.asarray(ct.on_grid(grid).full()) + short
+    return Field(values, grid, name="potential", units="e/Å")
+
+
+def field(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
+          split: RangeSplit | None = None, min_distance: float = 1e-3,
+          **split_options) -> np.ndarray:
+    r"""Electric field :math:`E = -\nabla V = \sum_j q_j (x - x_j)/|x - x_j|^3` at targets
+    (e/Å², (M, 3)): the ChebTucker gradient of the long-range part plus the analytic
+    short-range gradient. Arguments as in :func:`coulomb`.
+    """
+    coords, _ = particle_arrays(particles)
+    t = target_array(targets)
+    split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
+    split.box.check_contains(t, "targets", atol=1e-9)
+    short = short_range_field(particles, t, split, min_distance=min_distance)
+    ct = long_range(particles, split)
+    return short - np.asarray(ct.gradient(t))
+
+
+def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | None = None,
+           min_distance: float = 1e-6, **split_options) -> float:
+    r"""Electrostatic energy :math:`E = \frac12\sum_{i\ne j} q_iq_j/r_{ij}` (e²/Å) in
+    :math:`O(N)` through the range split:
+
+    .. math::
+        E = \frac12\sum_i q_i\Big(V_{long}(x_i) - q_i\frac{2\beta}{\sqrt\pi}
+        + \sum_{j\ne i,\ r_{ij}<r_c} q_j\frac{\mathrm{erfc}(\beta r_{ij})}{r_{ij}}\Big),
+
+    where :math:`2\beta/\sqrt\pi` removes the self-term of the smooth long-range kernel.
+
+    Args:
+        particles: :class:`PointCloud` (N, 3), Å, with ``charge`` (e); N >= 2.
+        rtol: kernel tolerance (see :class:`RangeSplit`); energies cancel strongly, so the
+            default is tighter than for potentials.
+        split: explicit :class:`RangeSplit`.
+        min_distance: two particles closer than this raise ValueError (Å); coincident
+            particles always do.
+        **split_options: passed to :meth:`RangeSplit.choose`.
+
+    Returns:
+        the energy (float, e²/Å; times :data:`COULOMB_KCAL` for kcal/mol).
+
+    References:
+        Benner, Khoromskaia, Khoromskij, SIAM J. Sci. Comput. 40(2) (2018), sec. 4 (energy).
+    """
+    coords, charges = particle_arrays(particles)
+    if coords.shape[0] < 2:
+        raise ValueError(f"particles must hold at least 2 particles, got {coords.shape[0]}")
+    min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+    split = _resolve_split(split, rtol, Box.bounding(coords), coords.shape[0], split_options)
+    try:
+        short = short_range(particles, coords, split, min_distance=0.0, exclude_self=True)
+    except ValueError:  # pragma: no cover - min_distance=0 never raises
+        raise
+    _check_pairs(coords, split.r_cut, min_distance)
+    ct = long_range(particles, split)
+    v_long = ct.evaluate(coords)
+    per = charges * (v_long - charges * split.self_term + short)
+    return 0.5 * float(math.fsum(per))
+
+
+def _check_pairs(coords: np.ndarray, r_cut: float, min_distance: float) -> None:
+    """ValueError when two particles coincide (or lie closer than min_distance)."""
+    from ._short_range import CellList, _short_points
+
+    cl = CellList(coords, r_cut)
+    out = np.empty(coords.shape[0])
+    min_r2 = np.empty(coords.shape[0])
+    zeros = np.zeros(coords.shape[0])
+    _short_points(coords, coords, zeros, 1.0, r_cut ** 2, cl.lower, cl.cell, cl.shape,
+                  cl.order, cl.start, np.arange(coords.shape[0], dtype=np.int64), out, min_r2)
+    _raise_coincident(min_r2, min_distance)
