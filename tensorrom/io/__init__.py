@@ -4,5 +4,9 @@ from ._fields import load_field as load_field
 from ._fields import load_trajectory as load_trajectory
 from ._fields import save_field as save_field
 from ._fields import save_trajectory as save_trajectory
+from ._molecules import read_pdb as read_pdb
+from ._molecules import read_pqr as read_pqr
+from ._molecules import read_xyz as read_xyz
 
-__all__ = ["save_field", "load_field", "save_trajectory", "load_trajectory"]
+__all__ = ["save_field", "load_field", "save_trajectory", "load_trajectory", "read_pqr",
+           "read_xyz", "read_pdb"]
