@@ -1,5 +1,6 @@
 """Reading and writing: HDF5/npz for Field and Trajectory (no pickle), and file readers."""
 
+from . import datasets as datasets
 from ._fields import load_field as load_field
 from ._fields import load_trajectory as load_trajectory
 from ._fields import save_field as save_field
