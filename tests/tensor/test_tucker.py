@@ -50,11 +50,12 @@ def test_hosvd_recovers_exact_low_rank(rng):
     assert all(np.allclose(f.T @ f, np.eye(f.shape[1]), atol=1e-13) for f in h.factors)
 
 
+@pytest.mark.parametrize("sequential", [False, True])
 @pytest.mark.parametrize("rtol", [1e-1, 1e-3, 1e-6])
-def test_hosvd_error_bound_holds(rng, rtol):
+def test_hosvd_error_bound_holds(rng, rtol, sequential):
     x = np.linspace(-1, 1, 20)
     a = 1.0 / (1.0 + x[:, None, None] ** 2 + 2 * x[None, :, None] ** 2 + x[None, None, :] ** 2)
-    h = hosvd(a, rtol=rtol)
+    h = hosvd(a, rtol=rtol, sequential=sequential)
     # the HOSVD bound: ||A - T|| <= sqrt(sum_k tail_k^2) <= rtol ||A||
     assert np.linalg.norm(h.full() - a) <= rtol * np.linalg.norm(a)
 
