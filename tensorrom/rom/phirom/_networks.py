@@ -1,0 +1,173 @@
+"""Neural-field decoders ``D(x; z)`` and latent dynamics networks ``Psi(z, mu)``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..._validate import check_positive_float, check_positive_int
+
+__all__ = ["SineDecoder", "FilterDecoder", "DynamicsMLP"]
+
+
+def _uniform_linear(in_size, out_size, bound_w, bound_b, key, dtype, use_bias=True):
+    kw, kb = jax.random.split(key)
+    lin = eqx.nn.Linear(in_size, out_size, use_bias=use_bias, key=kw, dtype=dtype)
+    w = jax.random.uniform(kw, (out_size, in_size), dtype, -bound_w, bound_w)
+    lin = eqx.tree_at(lambda m: m.weight, lin, w)
+    if use_bias:
+        b = jax.random.uniform(kb, (out_size,), dtype, -bound_b, bound_b)
+        lin = eqx.tree_at(lambda m: m.bias, lin, b)
+    return lin
+
+
+def _to_reference(x, lower, upper):
+    lo = jnp.asarray(lower, x.dtype)
+    hi = jnp.asarray(upper, x.dtype)
+    return 2.0 * (x - lo) / (hi - lo) - 1.0
+
+
+class SineDecoder(eqx.Module):
+    """Conditional neural field with sine activations (SIREN), input ``[s(x), z]``.
+
+    ``h_0 = [s(x), z]``, ``h_{l+1} = sin(omega_l (W_l h_l + b_l))``, ``D = W_L h_L + b_L``
+    with ``s(x)`` the point mapped affinely onto ``[-1, 1]^d`` from the box,
+    ``omega_0 = omega0`` (first layer) and ``omega_l = 1`` afterwards, and SIREN's
+    initialisation (weights uniform in ``+-1/n_in`` for the first layer,
+    ``+-sqrt(6/n_in)`` for the others).
+
+    Args:
+        in_size: spatial dimension ``d``.
+        latent_size: latent size ``k``.
+        out_size: channels ``C``.
+        width: hidden width (default 32).
+        depth: hidden layers (default 4).
+        omega0: first-layer frequency (default 8).
+        box: ``(lower, upper)`` of the domain (tuples of d floats).
+        key: PRNG key.
+        dtype: parameter dtype (default float32).
+
+    References:
+        Sitzmann et al., "Implicit Neural Representations with Periodic Activation
+        Functions", NeurIPS 2020; Hosseini Dashtbayaz et al., NeurIPS 2025.
+    """
+
+    layers: tuple
+    lower: tuple = eqx.field(static=True)
+    upper: tuple = eqx.field(static=True)
+    omega0: float = eqx.field(static=True)
+
+    def __init__(self, in_size: int, latent_size: int, out_size: int = 1, *, width: int = 32,
+                 depth: int = 4, omega0: float = 8.0, box: Any, key, dtype=jnp.float32):
+        in_size = check_positive_int(in_size, "in_size")
+        latent_size = check_positive_int(latent_size, "latent_size")
+        width = check_positive_int(width, "width")
+        depth = check_positive_int(depth, "depth")
+        self.omega0 = check_positive_float(omega0, "omega0")
+        self.lower = tuple(float(v) for v in box[0])
+        self.upper = tuple(float(v) for v in box[1])
+        keys = jax.random.split(key, depth + 1)
+        n0 = in_size + latent_size
+        layers = [_uniform_linear(n0, width, 1.0 / n0, 1.0 / math.sqrt(n0), keys[0], dtype)]
+        for i in range(1, depth):
+            b = math.sqrt(6.0 / width)
+            layers.append(_uniform_linear(width, width, b, 1.0 / math.sqrt(width), keys[i], dtype))
+        b = math.sqrt(6.0 / width)
+        layers.append(_uniform_linear(width, out_size, b, 1.0 / math.sqrt(width), keys[-1], dtype))
+        self.layers = tuple(layers)
+
+    def __call__(self, x, z):
+        """Values (C,) at one point ``x`` (d,) for latent ``z`` (k,)."""
+        h = jnp.concatenate([_to_reference(x, self.lower, self.upper), z])
+        h = jnp.sin(jnp.asarray(self.omega0, h.dtype) * self.layers[0](h))
+        for lin in self.layers[1:-1]:
+            h = jnp.sin(lin(h))
+        return self.layers[-1](h)
+
+
+class FilterDecoder(eqx.Module):
+    """Multiplicative filter network with the latent code shifting the biases (DINo's decoder).
+
+    ``h_0 = sin(Omega_0 s + phi_0)``,
+    ``h_{l+1} = (W_l h_l + b_l + A_l z) * sin(Omega_{l+1} s + phi_{l+1})``,
+    ``D = W_out h_L + b_out``, with ``s`` the point mapped onto ``[-1, 1]^d``.
+
+    Args: as :class:`SineDecoder`; ``omega0`` scales the filter frequencies
+        (``Omega`` uniform in ``+- omega0 / sqrt(depth + 1)``).
+
+    References:
+        Fathony et al., "Multiplicative Filter Networks", ICLR 2021; Yin et al.,
+        "Continuous PDE Dynamics Forecasting with Implicit Neural Representations" (DINo),
+        ICLR 2023.
+    """
+
+    filters: tuple
+    linears: tuple
+    modulations: tuple
+    output: eqx.nn.Linear
+    lower: tuple = eqx.field(static=True)
+    upper: tuple = eqx.field(static=True)
+
+    def __init__(self, in_size: int, latent_size: int, out_size: int = 1, *, width: int = 32,
+                 depth: int = 4, omega0: float = 8.0, box: Any, key, dtype=jnp.float32):
+        in_size = check_positive_int(in_size, "in_size")
+        latent_size = check_positive_int(latent_size, "latent_size")
+        width = check_positive_int(width, "width")
+        depth = check_positive_int(depth, "depth")
+        omega0 = check_positive_float(omega0, "omega0")
+        self.lower = tuple(float(v) for v in box[0])
+        self.upper = tuple(float(v) for v in box[1])
+        keys = jax.random.split(key, 3 * depth + 2)
+        scale = omega0 / math.sqrt(depth + 1)
+        self.filters = tuple(_uniform_linear(in_size, width, scale, math.pi, keys[i], dtype)
+                             for i in range(depth + 1))
+        b = math.sqrt(1.0 / width)
+        self.linears = tuple(_uniform_linear(width, width, b, b, keys[depth + 1 + i], dtype)
+                             for i in range(depth))
+        self.modulations = tuple(
+            _uniform_linear(latent_size, width, 1.0 / math.sqrt(latent_size), 0.0,
+                            keys[2 * depth + 1 + i], dtype, use_bias=False) for i in range(depth))
+        self.output = _uniform_linear(width, out_size, b, b, keys[-1], dtype)
+
+    def __call__(self, x, z):
+        """Values (C,) at one point ``x`` (d,) for latent ``z`` (k,)."""
+        s = _to_reference(x, self.lower, self.upper)
+        h = jnp.sin(self.filters[0](s))
+        for lin, mod, filt in zip(self.linears, self.modulations, self.filters[1:]):
+            h = (lin(h) + mod(z)) * jnp.sin(filt(s))
+        return self.output(h)
+
+
+class DynamicsMLP(eqx.Module):
+    """Latent dynamics ``Psi(z, mu)``: an MLP on ``[z, mu]`` with swish activations.
+
+    Args:
+        latent_size: ``k``.
+        n_params: size of ``mu``.
+        width: hidden width (default 64).
+        depth: hidden layers (default 4).
+        key: PRNG key.
+        dtype: parameter dtype (default float32).
+
+    References:
+        Hosseini Dashtbayaz et al., NeurIPS 2025 (arXiv:2505.14595).
+    """
+
+    mlp: eqx.nn.MLP
+
+    def __init__(self, latent_size: int, n_params: int, *, width: int = 64, depth: int = 4,
+                 key, dtype=jnp.float32):
+        latent_size = check_positive_int(latent_size, "latent_size")
+        n_params = check_positive_int(n_params, "n_params", minimum=0)
+        self.mlp = eqx.nn.MLP(latent_size + n_params, latent_size,
+                              check_positive_int(width, "width"),
+                              check_positive_int(depth, "depth"),
+                              activation=jax.nn.swish, key=key, dtype=dtype)
+
+    def __call__(self, z, mu):
+        """Latent velocity (k,) at ``z`` (k,) for normalised parameters ``mu`` (p,)."""
+        return self.mlp(jnp.concatenate([z, mu]))

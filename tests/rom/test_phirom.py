@@ -1,0 +1,236 @@
+"""Phi-ROM: latent-velocity target, networks, training modes, NaN skipping, checkpoints,
+inversion, forecasts and bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tensorrom.rom import phirom, solvers
+from tensorrom.rom.phirom._train import _dyn_target
+
+# a small Burgers problem (32 nodes on [0, 10]) keeps the compile times short
+_SOLVER = solvers.Burgers1D(num_points=32, length=10.0, dt=0.05, n_steps=6)
+
+
+def _snapshots():
+    x = np.linspace(0.0, 10.0, 32)
+    u0 = 1.5 + np.tanh(2.0 - x)
+    mus = np.array([[0.1], [0.2]])
+    vals = np.stack([np.asarray(_SOLVER.rollout(jnp.asarray(u0), m[0])) for m in mus])
+    return solvers.Snapshots(vals, mus, np.arange(6) * 0.05, _SOLVER.grid)
+
+
+def _model(key=0, dtype="float64", decoder="sine"):
+    return phirom.PhiROM.from_snapshots(
+        _SOLVER, _snapshots(), latent_size=2, decoder=decoder, decoder_width=8,
+        decoder_depth=2, dynamics_width=8, dynamics_depth=1, dtype=dtype,
+        key=jax.random.PRNGKey(key))
+
+
+# -- latent-velocity target ---------------------------------------------------------------
+def test_latent_velocity_orthonormal_linear_decoder(rng):
+    v, _ = np.linalg.qr(rng.normal(size=(50, 4)))
+    f = rng.normal(size=50)
+    got = phirom.latent_velocity(jnp.asarray(v), jnp.asarray(f))
+    # J = V with V^T V = I: the pseudo-inverse is V^T (float64 round-off)
+    np.testing.assert_allclose(np.asarray(got), v.T @ f, atol=1e-12)
+
+
+def test_latent_velocity_equals_lstsq(rng):
+    jac = rng.normal(size=(40, 4)) * np.array([1.0, 3.0, 0.3, 10.0])
+    f = rng.normal(size=40)
+    got = phirom.latent_velocity(jnp.asarray(jac), jnp.asarray(f))
+    ref, *_ = jnp.linalg.lstsq(jnp.asarray(jac), jnp.asarray(f))
+    # normal equations vs SVD least squares; cond(J)^2 ~ 1e3 -> agreement to ~1e-12
+    np.testing.assert_allclose(np.asarray(got), np.asarray(ref), rtol=1e-10, atol=1e-12)
+
+
+class _LinearDecoder(eqx.Module):
+    """D(x_i; z) = V[i] z on the solver's nodes x_i = i dx."""
+
+    basis: jax.Array
+    dx: float = eqx.field(static=True)
+
+    def __call__(self, x, z):
+        i = jnp.round(x[0] / self.dx).astype(jnp.int32)
+        return (self.basis[i] @ z)[None]
+
+
+def test_training_target_is_projected_solver_residual(rng):
+    v, _ = np.linalg.qr(rng.normal(size=(32, 2)))
+    model = _model()
+    model = eqx.tree_at(lambda m: m.decoder, model, _LinearDecoder(jnp.asarray(v), 10.0 / 31))
+    model = eqx.tree_at(lambda m: (m.u_shift, m.u_scale), model,
+                        (jnp.zeros(1), jnp.ones(1)))
+    z = jnp.asarray([0.7, -0.2])
+    points = jnp.asarray(_SOLVER.points())
+    u_hat = model.decode(z, points)
+    idx = jnp.arange(32)  # gamma = 1
+    got = eqx.filter_jit(_dyn_target)(model, _SOLVER, "phirom", z, 0.1, u_hat, points, idx,
+                                      0.0, None, 0.05)
+    f = np.asarray(_SOLVER.residual(jnp.asarray(v @ np.asarray(z)), 0.1))
+    # linear orthonormal decoder: zdot* = V^T R(V z; mu) (float64 round-off)
+    np.testing.assert_allclose(np.asarray(got), v.T @ f, atol=1e-12)
+
+
+# -- networks -----------------------------------------------------------------------------
+@pytest.mark.parametrize("decoder", ["sine", "filter"])
+def test_decoders_depend_on_latent_and_pass_check_grads(decoder):
+    m = _model(decoder=decoder)
+    x = jnp.asarray([[2.5], [7.0]])
+    a = m.decode(jnp.zeros(2), x)
+    b = m.decode(jnp.asarray([0.5, -0.5]), x)
+    assert a.shape == (2, 1) and float(jnp.max(jnp.abs(a - b))) > 1e-3
+    from jax.test_util import check_grads
+
+    check_grads(lambda z: m.decode(z, x), (jnp.asarray([0.1, 0.2]),), order=1, modes=("rev",))
+
+
+# one configuration for the training tests, so that they share one compiled step
+_CFG = dict(batch_size=4, gamma=0.5, lam=0.5, lr=5e-3, lr_latent=2e-2, lr_decay=1.0)
+
+
+# -- training -----------------------------------------------------------------------------
+def test_train_phirom_compiles_once_and_learns():
+    d = _snapshots()
+    cfg = phirom.TrainConfig(steps=60, **_CFG)
+    before = phirom.trace_count()
+    res = phirom.train(_model(dtype="float32"), _SOLVER, d, cfg)
+    assert phirom.trace_count() - before <= 1  # one trace for 60 steps (0 if cached)
+    assert res.nan_steps == 0 and np.all(np.isfinite(res.loss_dyn))
+    # reconstruction must drop clearly (an untrained SIREN starts at O(1) normalised error)
+    assert res.loss_rec[-10:].mean() < 0.3 * res.loss_rec[:3].mean()
+    res2 = phirom.train(res.model, _SOLVER, d, cfg)  # same structure: no new trace
+    assert phirom.trace_count() - before <= 1 and res2.loss_rec.shape == (60,)
+
+
+@pytest.mark.parametrize("mode", ["dino", pytest.param("pinn", marks=pytest.mark.slow)])
+def test_other_modes_run(mode):
+    cfg = phirom.TrainConfig(mode=mode, steps=2, batch_size=4, gamma=0.5)
+    res = phirom.train(_model(dtype="float32"), _SOLVER, _snapshots(), cfg)
+    assert res.nan_steps == 0 and np.all(np.isfinite(res.loss_dyn))
+    assert float(res.loss_dyn[-1]) > 0
+
+
+class _NaNBurgers(solvers.Burgers1D):
+    def residual(self, u, mu):
+        return super().residual(u, mu) * jnp.asarray(np.nan, u.dtype)
+
+
+def test_nan_steps_are_skipped_and_counted():
+    bad = _NaNBurgers(num_points=32, length=10.0, dt=0.05, n_steps=6)
+    m0 = _model(dtype="float32")
+    cfg = phirom.TrainConfig(steps=4, warmup_steps=2, max_nan_steps=10, **_CFG)
+    res = phirom.train(m0, bad, _snapshots(), cfg)
+    # two warm-up steps (lambda = 0: still NaN * 0 = NaN) are skipped as well: all 4 counted
+    assert res.nan_steps == 4
+    np.testing.assert_array_equal(np.asarray(res.model.latents), np.asarray(m0.latents))
+
+
+def test_too_many_nan_steps_raise():
+    bad = _NaNBurgers(num_points=32, length=10.0, dt=0.05, n_steps=6)
+    cfg = phirom.TrainConfig(steps=4, max_nan_steps=2, **_CFG)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        phirom.train(_model(dtype="float32"), bad, _snapshots(), cfg)
+
+
+def test_checkpoint_resume_matches_uninterrupted(tmp_path):
+    d = _snapshots()
+    kw = dict(checkpoint_every=2, **_CFG)
+    full = phirom.train(_model(dtype="float32"), _SOLVER, d, phirom.TrainConfig(steps=4, **kw))
+    phirom.train(_model(dtype="float32"), _SOLVER, d, phirom.TrainConfig(steps=2, **kw),
+                 checkpoint_dir=tmp_path)
+    assert (tmp_path / "ckpt.eqx").exists() and (tmp_path / "ckpt.json").exists()
+    resumed = phirom.train(_model(dtype="float32"), _SOLVER, d,
+                           phirom.TrainConfig(steps=4, **kw), checkpoint_dir=tmp_path)
+    # same steps, same keys, same data: bitwise-identical arithmetic on one CPU
+    np.testing.assert_allclose(np.asarray(resumed.model.latents),
+                               np.asarray(full.model.latents), rtol=0, atol=1e-7)
+    model, _, step, _, side = phirom.load_checkpoint(tmp_path)
+    assert step == 4 and side["model"]["latent_size"] == 2
+    np.testing.assert_array_equal(np.asarray(model.latents), np.asarray(resumed.model.latents))
+
+
+# -- inversion and forecast ---------------------------------------------------------------
+@pytest.mark.parametrize("method,steps", [("gauss_newton", 30), ("adam", 400)])
+def test_invert_recovers_decoded_state(method, steps):
+    m = _model()
+    pts = _SOLVER.points()
+    z_true = jnp.asarray([0.3, -0.2])
+    u = m.decode(z_true, jnp.asarray(pts))
+    z = phirom.invert(m, u, pts, method=method, steps=steps, lr=2e-2)
+    err = float(jnp.linalg.norm(m.decode(z, jnp.asarray(pts)) - u) / jnp.linalg.norm(u))
+    # a smooth 2-parameter manifold: both optimisers reach the observed state closely
+    assert err < (1e-8 if method == "gauss_newton" else 1e-3), err
+
+
+class _Decay(eqx.Module):
+    def __call__(self, z, mu):
+        return -jnp.exp(mu[0]) * z  # normalised mu enters through exp
+
+
+def test_forecast_matches_analytic_latent_ode():
+    m = eqx.tree_at(lambda mm: mm.dynamics, _model(), _Decay())
+    z0 = jnp.asarray([1.0, -2.0])
+    t = np.linspace(0.0, 1.0, 11)
+    q = np.array([[1.0], [5.0]])
+    us, zs = phirom.forecast(m, z0, 0.15, t, q, return_latents=True)
+    mun = (0.15 - float(m.mu_shift[0])) / float(m.mu_scale[0])
+    ref = np.asarray(z0)[None] * np.exp(-np.exp(mun) * t)[:, None]
+    # Tsit5 (5th order) with dt = 0.1 on a rate ~ e^1: error ~ 1e-7
+    np.testing.assert_allclose(np.asarray(zs), ref, rtol=1e-5, atol=1e-7)
+    assert us.shape == (11, 2, 1)
+
+
+# -- bad input ----------------------------------------------------------------------------
+def test_rejects_latent_size_zero():
+    with pytest.raises(ValueError, match="latent_size"):
+        phirom.PhiROM.create(box=([0.0], [1.0]), n_traj=1, n_times=2, latent_size=0,
+                             key=jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.5])
+def test_rejects_gamma_outside_unit_interval(gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        phirom.TrainConfig(gamma=gamma)
+
+
+@pytest.mark.parametrize("lam", [-0.1, 1.1])
+def test_rejects_lambda_outside_unit_interval(lam):
+    with pytest.raises(ValueError, match="lam"):
+        phirom.TrainConfig(lam=lam)
+
+
+def test_rejects_unknown_mode():
+    with pytest.raises(ValueError, match="mode"):
+        phirom.TrainConfig(mode="sindy")
+
+
+class _ShrinkingBurgers(solvers.Burgers1D):
+    def residual(self, u, mu):
+        return super().residual(u, mu)[:-1]
+
+
+def test_rejects_residual_changing_shape():
+    bad = _ShrinkingBurgers(num_points=32, length=10.0, dt=0.05, n_steps=6)
+    with pytest.raises(ValueError, match="shaped like its input"):
+        phirom.train(_model(), bad, _snapshots(), phirom.TrainConfig(steps=1))
+
+
+def test_rejects_observations_with_nan():
+    u = np.ones(32)
+    u[4] = np.nan
+    with pytest.raises(ValueError, match="values"):
+        phirom.invert(_model(), u, _SOLVER.points())
+
+
+def test_rejects_query_outside_domain():
+    with pytest.raises(ValueError, match="query"):
+        phirom.forecast(_model(), jnp.zeros(2), 0.1, [0.0, 0.1], np.array([[11.0]]))
+
+
+def test_rejects_bad_inversion_method():
+    with pytest.raises(ValueError, match="method"):
+        phirom.invert(_model(), np.ones(32), _SOLVER.points(), method="lbfgs")
