@@ -10,4 +10,5 @@ SECTIONS: list[str] = [
     "tensorrom._demos.data",
     "tensorrom._demos.mpm",
     "tensorrom._demos.chebtucker",
+    "tensorrom._demos.phirom",
 ]
