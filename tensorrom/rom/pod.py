@@ -215,7 +215,7 @@ class PODGalerkin(eqx.Module):
 def _pod_rollout(model, u0, mu, ts, ode, h):
     a0 = model.encode(u0)
     term = diffrax.ODETerm(lambda t, a, args: model.velocity(a, mu))
-    n_max = int(np.ceil((1 << 20)))
+    n_max = 1 << 20
     sol = diffrax.diffeqsolve(term, ode, ts[0], ts[-1], jnp.asarray(h, u0.dtype), a0,
                               saveat=diffrax.SaveAt(ts=ts),
                               stepsize_controller=diffrax.ConstantStepSize(),
