@@ -1,0 +1,123 @@
+"""GNS and GIOROM: exact translation and permutation invariance, bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tensorrom.data import Box, radius_graph
+from tensorrom.lagrangian import GIOROM, GNS, Normalisation, subset_indices
+
+BOX = Box([0.0, 0.0], [1.0, 1.0])
+R = 0.15
+
+
+def _history(rng, n=40, H=3):
+    x0 = rng.uniform(0.2, 0.8, size=(n, 2))
+    steps = rng.normal(scale=2e-3, size=(H, n, 2))
+    return np.concatenate([x0[None], x0[None] + np.cumsum(steps, axis=0)])
+
+
+def _models():
+    key = jax.random.PRNGKey(0)
+    norm = Normalisation(vel_mean=np.array([0.0, -1e-3]), vel_std=np.array([2e-3, 2e-3]),
+                         acc_mean=np.array([0.0, -1e-4]), acc_std=np.array([1e-3, 1e-3]))
+    gns = GNS(2, BOX, R, normalisation=norm, n_history=3, latent=16, n_message_passing=2,
+              key=key, dtype=jnp.float64)
+    gio = GIOROM(2, BOX, R, normalisation=norm, n_history=3, latent=16, grid_shape=8,
+                 grid_channels=8, modes=3, n_fourier=1, n_pre=1, n_post=1, key=key,
+                 dtype=jnp.float64)
+    return {"GNS": gns, "GIOROM": gio}
+
+
+MODELS = _models()
+
+
+@eqx.filter_jit
+def _apply(model, history, graph):
+    # one compilation per model structure, shared by all tests (the graph capacity is fixed)
+    return model(history, graph)
+
+
+def _graph(x):
+    g = radius_graph(np.asarray(x), R, capacity=2000)
+    assert int(g.n_edges) > 0 and not bool(g.overflow)
+    return g
+
+
+def _shift(model, t):
+    return eqx.tree_at(lambda m: (m.box_lower, m.box_upper), model,
+                       (model.box_lower + t, model.box_upper + t))
+
+
+@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+def test_translation_invariance(rng, name):
+    # translating particles and walls together: every input is a difference of positions,
+    # so outputs agree up to float64 rounding of those differences (~1e-16 relative; the
+    # network amplifies by O(10-100)); 1e-10 absolute on O(1e-3) accelerations is exact
+    # invariance to rounding while any real dependence on absolute position shows as O(1e-4).
+    model = MODELS[name]
+    h = _history(rng)
+    t = np.array([0.3125, -0.8125])
+    a = _apply(model, jnp.asarray(h), _graph(h[-1]))
+    b = _apply(_shift(model, t), jnp.asarray(h + t), _graph(h[-1] + t))
+    assert float(jnp.max(jnp.abs(a))) > 1e-6
+    np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+def test_permutation_equivariance(rng, name):
+    # permuting particles permutes the outputs; only the summation order inside segment sums
+    # changes, so the agreement is to rounding (1e-10 absolute, see above).
+    model = MODELS[name]
+    h = _history(rng)
+    perm = rng.permutation(h.shape[1])
+    a = _apply(model, jnp.asarray(h), _graph(h[-1]))
+    b = _apply(model, jnp.asarray(h[:, perm]), _graph(h[-1, perm]))
+    np.testing.assert_allclose(np.asarray(b), np.asarray(a)[perm], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+def test_mismatched_particle_count_raises(rng, name):
+    h = _history(rng)
+    g = _graph(h[-1, :-3])
+    with pytest.raises(ValueError, match="particle"):
+        MODELS[name](jnp.asarray(h), g)
+
+
+@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+def test_window_shorter_than_history_raises(rng, name):
+    h = _history(rng)
+    with pytest.raises(ValueError, match="history"):
+        MODELS[name](jnp.asarray(h[1:]), _graph(h[-1]))
+
+
+def test_subset_larger_than_count_raises(rng):
+    x = jnp.asarray(rng.uniform(size=(10, 2)))
+    with pytest.raises(ValueError, match="subset size"):
+        subset_indices(x, 11, key=jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("method", ["fps", "random"])
+def test_subset_indices_distinct(rng, method):
+    x = jnp.asarray(rng.uniform(size=(50, 2)))
+    idx = np.asarray(jax.jit(lambda k: subset_indices(x, 20, method=method, key=k))(
+        jax.random.PRNGKey(1)))
+    assert len(set(idx.tolist())) == 20 and idx.min() >= 0 and idx.max() < 50
+
+
+def test_fps_matches_numpy_reference(rng):
+    # same greedy rule as tensorrom.data.farthest_point_sample from the same first point
+    from tensorrom.data import farthest_point_sample
+
+    x = rng.uniform(size=(64, 2))
+    key = jax.random.PRNGKey(3)
+    idx = np.asarray(subset_indices(jnp.asarray(x), 12, key=key))
+    ref = [int(idx[0])]
+    dist = np.sum((x - x[ref[0]]) ** 2, axis=1)
+    for _ in range(11):
+        ref.append(int(np.argmax(dist)))
+        dist = np.minimum(dist, np.sum((x - x[ref[-1]]) ** 2, axis=1))
+    assert idx.tolist() == ref
+    assert farthest_point_sample(x, 12).shape == (12,)
