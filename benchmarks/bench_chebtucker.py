@@ -197,6 +197,7 @@ def main():
     ap.add_argument("--chebval-points", type=int, default=None)
     ap.add_argument("--skip-compression", action="store_true")
     ap.add_argument("--skip-evaluation", action="store_true")
+    ap.add_argument("--no-protein", action="store_true", help="skip the protein input")
     args = ap.parse_args()
     sizes = args.sizes or ([64, 128] if args.quick else [128, 256, 512])
     n_points = int(args.points or (1e5 if args.quick else 1e6))
@@ -205,7 +206,7 @@ def main():
     if not args.skip_compression:
         print("\n(a) build + on_grid (ours) vs full sample + tensorly tucker at the same ranks")
         print_header()
-        bench_compression(sizes, with_protein=not args.quick)
+        bench_compression(sizes, with_protein=not (args.quick or args.no_protein))
     if not args.skip_evaluation:
         bench_evaluation(n_points, n_cv)
 

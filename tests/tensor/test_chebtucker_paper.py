@@ -63,6 +63,7 @@ def test_full_newton_kernel_is_not_approximable():
     assert err / vmax > 0.1
 
 
+@pytest.mark.slow
 def test_protein_long_range_potential():
     # acceptance 3: reduced CP (743 terms) of a 500-atom protein's long-range potential on a
     # 256^3 grid over a box 50 wide; weights LAM1C / h^3 as the authors do.

@@ -145,7 +145,7 @@ def test_round_trip_property_any_shape():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    @settings(max_examples=30, deadline=None)
+    @settings(max_examples=15, deadline=None)
     @given(st.lists(st.integers(2, 9), min_size=1, max_size=3), st.integers(0, 2**31 - 1))
     def check(shape, seed):
         v = np.random.default_rng(seed).standard_normal(shape)
