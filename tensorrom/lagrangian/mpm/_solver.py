@@ -173,12 +173,28 @@ def _svd3(f):
     return u, s, v
 
 
+def _det(m):
+    """Batched 2x2 or 3x3 determinant by cofactors."""
+    if m.shape[-1] == 2:
+        return m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
+    return (m[:, 0, 0] * (m[:, 1, 1] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 1])
+            - m[:, 0, 1] * (m[:, 1, 0] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 0])
+            + m[:, 0, 2] * (m[:, 1, 0] * m[:, 2, 1] - m[:, 1, 1] * m[:, 2, 0]))
+
+
 # ------------------------------------------------------------------------------------------
 # one substep
 # ------------------------------------------------------------------------------------------
 def _stress(cfg: _Config, f, c, prm):
     """Return-mapped deformation gradient and Kirchhoff stress (N, d, d)."""
     d = cfg.dim
+    if cfg.kinds == (KIND_ID["water"],):  # water only: no decomposition needed
+        j = _det(f)
+        eye = jnp.eye(d, dtype=f.dtype)
+        p = water_pressure(j, prm["lam"], prm["tait_gamma"])
+        tau = (-(j * p))[:, None, None] * eye + (j * prm["viscosity"])[:, None, None] \
+            * (c + jnp.swapaxes(c, 1, 2))
+        return (jnp.sign(j) * jnp.power(jnp.abs(j), 1.0 / d))[:, None, None] * eye, tau
     u, sig, v = (_svd2 if d == 2 else _svd3)(f)
     kind = prm["kind"][:, None]
     sig_new = sig
