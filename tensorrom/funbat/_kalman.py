@@ -28,6 +28,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -216,6 +217,7 @@ def _log_evidence_vectorised(A, Q, P0, H, Lam, eta, mf, Pf):
     return jnp.sum(logz)
 
 
+@functools.partial(jax.jit, static_argnames=("method",))
 def kalman_smoother(A, Q, P0, H, Lam, eta, *, method: str = "scan") -> SmootherResult:
     """Posterior of a linear-Gaussian state chain given natural-parameter pseudo-observations.
 
@@ -231,7 +233,7 @@ def kalman_smoother(A, Q, P0, H, Lam, eta, *, method: str = "scan") -> SmootherR
             (``lax.associative_scan``, logarithmic depth; pays off on accelerators).
 
     Returns:
-        :class:`SmootherResult`.
+        :class:`SmootherResult`. The function is ``jax.jit``-compiled (``method`` static).
 
     References:
         Särkkä and García-Fernández (2021), see module docstring.

@@ -323,6 +323,11 @@ def _build_latent(cfg_items: tuple):
 # the estimator
 # ---------------------------------------------------------------------------------------------
 
+def _bucket(n: int) -> int:
+    """Smallest power of two >= max(n, 64): padded query sizes share compiled functions."""
+    return max(64, 1 << max(0, int(n) - 1).bit_length())
+
+
 def _per_mode(value, name: str, K: int) -> list[float]:
     if np.ndim(value) == 0:
         v = check_positive_float(value, name)
@@ -564,7 +569,7 @@ class FunBaT:
 
     def _predict(self, X, return_var):
         n = X.shape[0]
-        chunk = min(4096, int(math.ceil(max(n, 1) / 64) * 64))
+        chunk = min(4096, _bucket(n))  # bucketed sizes: few recompilations
         n_chunks = int(math.ceil(n / chunk))
         Xp = np.zeros((n_chunks * chunk, self._K))
         Xp[:n] = X
@@ -617,12 +622,15 @@ class FunBaT:
         t = np.asarray(as_array(t, "t", ndim=1), dtype=np.float64)
         check_finite(t, "t")
         fn = _build_latent(self._cfg())
+        n = t.shape[0]
+        tp = np.full(_bucket(n), self.coords_[mode][0])
+        tp[:n] = t
         with jax.enable_x64(True):
             st = self._state
             mean, var = fn(st["theta"][mode], jnp.asarray(self.coords_[mode], jnp.float64),
                            self._data_dt[mode], st["Lam"][mode], st["eta"][mode],
-                           jnp.asarray(t, jnp.float64))
-            return np.asarray(mean), np.asarray(var)
+                           jnp.asarray(tp, jnp.float64))
+            return np.asarray(mean)[:n], np.asarray(var)[:n]
 
     def _check_mode(self, mode):
         if isinstance(mode, bool) or not isinstance(mode, (int, np.integer)):
