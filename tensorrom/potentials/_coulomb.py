@@ -31,6 +31,7 @@ from ._long_range import long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
     _raise_too_close,
+    _short_numba,
     short_range,
     short_range_field,
     short_range_on_grid,
@@ -256,25 +257,9 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
         raise ValueError(f"particles must hold at least 2 particles, got {coords.shape[0]}")
     min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
     split = _resolve_split(split, rtol, Box.bounding(coords), coords.shape[0], split_options)
-    try:
-        short = short_range(particles, coords, split, min_distance=0.0, exclude_self=True)
-    except ValueError:  # pragma: no cover - min_distance=0 never raises
-        raise
-    _check_pairs(coords, split.r_cut, min_distance)
+    short, min_r2 = _short_numba(coords, charges, coords, split, True)
+    _raise_coincident(min_r2, min_distance)
     ct = long_range(particles, split)
     v_long = ct.evaluate(coords)
     per = charges * (v_long - charges * split.self_term + short)
     return 0.5 * float(math.fsum(per))
-
-
-def _check_pairs(coords: np.ndarray, r_cut: float, min_distance: float) -> None:
-    """ValueError when two particles coincide (or lie closer than min_distance)."""
-    from ._short_range import CellList, _short_points
-
-    cl = CellList(coords, r_cut)
-    out = np.empty(coords.shape[0])
-    min_r2 = np.empty(coords.shape[0])
-    zeros = np.zeros(coords.shape[0])
-    _short_points(coords, coords, zeros, 1.0, r_cut ** 2, cl.lower, cl.cell, cl.shape,
-                  cl.order, cl.start, np.arange(coords.shape[0], dtype=np.int64), out, min_r2)
-    _raise_coincident(min_r2, min_distance)

@@ -7,9 +7,12 @@ the particles within the cutoff :math:`r_c` with :math:`\mathrm{erfc}(\beta r_c)
 
 Automatic choices (all can be given explicitly), for a tolerance :math:`\epsilon` (``rtol``):
 
-- ``r_cut`` = twice the mean particle spacing :math:`(V_{box}/N)^{1/3}` (clamped to
-  [3, 12] Å), so each target sees a few tens of particles in the short-range sum, a cost
-  independent of the box size; ``beta`` = :math:`\mathrm{erfc}^{-1}(\epsilon/4)/r_c`.
+- ``r_cut`` = twice the mean particle spacing :math:`(V_{box}/N)^{1/3}`, so each target sees
+  a few tens of particles in the short-range sum, but at least
+  :math:`\mathrm{erfc}^{-1}(\epsilon/4)\,L_{max}/20`, so that :math:`\beta L_{max} \le 20`
+  and the Tucker ranks of the long-range part stay moderate (about 60 for a 70 Å box at
+  :math:`\epsilon = 10^{-6}`); clamped to [3, 15] Å. ``beta`` =
+  :math:`\mathrm{erfc}^{-1}(\epsilon/4)/r_c`.
 - ``padding`` of the Chebyshev box around particles and targets: :math:`0.5/\beta`.
 - ``degree``: the smallest Chebyshev degree whose 1D interpolant of
   :math:`\mathrm{erf}(\beta|x-c|)/|x-c|` over the padded box edge has maximum error
@@ -37,6 +40,8 @@ from ..data import Box
 from ._gaussian_sums import GaussianSum, gaussian_sum_erf
 
 __all__ = ["RangeSplit"]
+
+_MAX_BETA_LENGTH = 20.0  # keeps the Tucker ranks of protein-sized boxes below ~60
 
 _CANDIDATE_DEGREES = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 192, 224, 256,
                       320, 384, 448, 512)
@@ -139,8 +144,8 @@ class RangeSplit:
             n_particles: number of particles in the box (sets the default cutoff from the mean
                 spacing; default: a spacing of 2.5 Å).
             beta: splitting parameter (1/Å); default from ``r_cut``.
-            r_cut: short-range cutoff (Å); default from ``beta`` when it is given, else twice
-                the mean spacing clamped to [3, 12] Å.
+            r_cut: short-range cutoff (Å); default from ``beta`` when it is given, else the
+                rule in the module docstring.
             degree: Chebyshev degree (an int, or one per axis); default per axis from
                 :math:`\beta L_k` and ``rtol``.
             padding: box padding (Å); default :math:`0.5/\beta`.
@@ -168,7 +173,9 @@ class RangeSplit:
                     spacing = (box.volume / n) ** (1.0 / 3.0)
                 else:
                     spacing = 2.5
-                r_cut = float(np.clip(2.0 * spacing, 3.0, 12.0))
+                # the long-range ranks grow with beta L: keep beta L_max <= _MAX_BETA_LENGTH
+                r_rank = x_c * float(box.lengths.max()) / _MAX_BETA_LENGTH
+                r_cut = float(np.clip(max(2.0 * spacing, r_rank), 3.0, 15.0))
             beta = x_c / r_cut
         elif r_cut is None:
             r_cut = x_c / beta

@@ -1,0 +1,224 @@
+"""Full potential, field and energy through the range split, against direct sums."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from tensorrom.data import Box, PointCloud, TensorGrid
+from tensorrom.potentials import (
+    COULOMB_KCAL,
+    RangeSplit,
+    coulomb,
+    coulomb_on_grid,
+    direct_energy,
+    direct_sum,
+    energy,
+    field,
+    long_range,
+    nacl_cluster,
+)
+
+
+def targets_away_from(coords, n, min_dist, pad, seed):
+    rng = np.random.default_rng(seed)
+    lo, hi = coords.min(axis=0) - pad, coords.max(axis=0) + pad
+    out = []
+    while len(out) < n:
+        p = rng.uniform(lo, hi, size=(4 * n, 3))
+        d = np.min(np.linalg.norm(p[:, None] - coords[None], axis=-1), axis=1)
+        out.extend(p[d >= min_dist])
+    return np.asarray(out[:n])
+
+
+@pytest.fixture(scope="module")
+def nacl8():
+    return nacl_cluster(8)
+
+
+def test_nacl8_potential_matches_direct_sum(nacl8):
+    # acceptance 2: 1000 random targets >= 0.5 A from every ion, 1e-6 relative to max |V|
+    t = targets_away_from(nacl8.coords, 1000, 0.5, 2.0, seed=1)
+    v = coulomb(nacl8, t, rtol=1e-6)
+    ref = direct_sum(nacl8, t)
+    assert np.max(np.abs(v - ref)) / np.max(np.abs(ref)) <= 1e-6
+
+
+def test_nacl8_energy_matches_direct_pair_sum(nacl8):
+    # acceptance 2: RS energy vs the O(N^2) pair sum, 1e-8 relative
+    e = energy(nacl8, rtol=1e-8)
+    ref = direct_energy(nacl8)
+    assert abs(e - ref) / abs(ref) <= 1e-8
+    # Madelung check of sign and size: the bulk energy per ion is -M / (2 a) with
+    # M = 1.7476; a finite cube is less bound (surface ions) but of the same order
+    assert -1.7476 / (2 * 2.82) < e / nacl8.n < -1.5 / (2 * 2.82)
+
+
+def test_long_range_matches_direct_erf_sum(rng):
+    coords = rng.uniform(-6, 6, size=(200, 3))
+    pc = PointCloud(coords, {"charge": rng.normal(size=200)})
+    split = RangeSplit.choose(Box.bounding(coords), 1e-7, r_cut=4.0)
+    ct = long_range(pc, split)
+    pts = split.box.from_reference(rng.uniform(-1, 1, size=(500, 3)))
+    r = np.linalg.norm(pts[:, None] - coords[None], axis=-1)
+    ref = (erf(split.beta * r) / r) @ pc["charge"]
+    # the kernel budget is rtol (1e-7) relative to max |V_long|
+    assert np.max(np.abs(ct(pts) - ref)) / np.max(np.abs(ref)) <= 1e-7
+
+
+def test_field_matches_direct_field():
+    pc = nacl_cluster(4, vacancies=3, seed=0)
+    t = targets_away_from(pc.coords, 100, 0.8, 1.5, seed=2)
+    e = field(pc, t, rtol=1e-7)
+    d = t[:, None, :] - pc.coords[None]
+    r = np.linalg.norm(d, axis=-1)
+    ref = np.einsum("mn,mnk->mk", pc["charge"][None] / r**3, d)
+    # the gradient of a Chebyshev interpolant loses about a factor degree/L ~ 3 of accuracy
+    assert np.max(np.abs(e - ref)) / np.max(np.abs(ref)) <= 1e-6
+
+
+def test_coulomb_on_grid_matches_direct(rng):
+    pc = nacl_cluster(4)
+    grid = TensorGrid.uniform(Box([-6.0, -6.0, -6.0], [6.5, 6.0, 6.2]), (14, 15, 16))
+    f = coulomb_on_grid(pc, grid, rtol=1e-6)
+    assert f.values.shape == grid.shape and f.units == "e/Å"
+    ref = direct_sum(pc, grid.points()).reshape(grid.shape)
+    assert np.max(np.abs(f.values - ref)) / np.max(np.abs(ref)) <= 1e-6
+
+
+def test_jax_backend_agrees(nacl8):
+    t = targets_away_from(nacl8.coords, 200, 0.5, 2.0, seed=3)
+    a = coulomb(nacl8, t, rtol=1e-6)
+    b = np.asarray(coulomb(nacl8, t, rtol=1e-6, backend="jax"))
+    # same long-range tensor; the short parts differ by the erfc table (<= 2e-10 per pair)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+
+
+def test_potential_is_translation_invariant():
+    pc = nacl_cluster(4, vacancies=2, seed=1)
+    t = targets_away_from(pc.coords, 50, 0.6, 1.0, seed=4)
+    shift = np.array([13.0, -7.5, 2.25])
+    moved = PointCloud(pc.coords + shift, {"charge": pc["charge"]})
+    a = coulomb(pc, t, rtol=1e-7)
+    b = coulomb(moved, t + shift, rtol=1e-7)
+    # both within 1e-7 of the exact (invariant) potential
+    assert np.max(np.abs(a - b)) / np.max(np.abs(a)) <= 2e-7
+
+
+def ranks_for(L, beta):
+    pc = nacl_cluster(L)
+    return long_range(pc, rtol=1e-6, beta=beta).ranks
+
+
+def test_rank_growth_small():
+    # acceptance 4 in miniature (fixed beta and tolerance): N grows 8x, ranks grow slowly
+    r4, r8 = max(ranks_for(4, 0.5)), max(ranks_for(8, 0.5))
+    assert r8 <= 2 * r4
+
+
+@pytest.mark.slow
+def test_rank_growth_logarithmic():
+    # acceptance 4: L = 4 ... 16 (N = 64 ... 4096), ranks at L=16 at most twice those at L=4
+    ranks = {L: max(ranks_for(L, 0.5)) for L in (4, 8, 12, 16)}
+    assert ranks[16] <= 2 * ranks[4]
+
+
+def _adk_path():
+    if importlib.util.find_spec("MDAnalysisTests") is None:
+        return None
+    from MDAnalysisTests.datafiles import PQR
+
+    return PQR
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_adk_path() is None, reason="MDAnalysisTests (adk_open.pqr) not installed")
+def test_adk_long_range_accuracy_and_ranks():
+    # acceptance 3 (accuracy and ranks; the build time is in the benchmark)
+    from tensorrom.io import read_pqr
+
+    mol = read_pqr(_adk_path())
+    assert mol.n == 3341
+    split = RangeSplit.choose(Box.bounding(mol.coords), 1e-6, n_particles=mol.n)
+    ct = long_range(mol, split)
+    assert max(ct.ranks) <= 60
+    rng = np.random.default_rng(0)
+    pts = split.box.from_reference(rng.uniform(-1, 1, size=(2000, 3)))
+    r = np.linalg.norm(pts[:, None] - mol.coords[None], axis=-1)
+    ref = (erf(split.beta * r) / r) @ mol["charge"]
+    assert np.max(np.abs(ct(pts) - ref)) / np.max(np.abs(ref)) <= 1e-6
+
+
+def test_kcal_constant():
+    assert COULOMB_KCAL == pytest.approx(332.0637)
+
+
+# -- bad input -----------------------------------------------------------------------------
+def test_particles_not_a_pointcloud():
+    with pytest.raises(TypeError, match="particles"):
+        coulomb(np.zeros((3, 3)), np.ones((1, 3)))
+
+
+def test_particles_without_charge():
+    with pytest.raises(ValueError, match="charge"):
+        coulomb(PointCloud(np.zeros((2, 3))), np.ones((1, 3)))
+
+
+def test_particles_2d():
+    with pytest.raises(ValueError, match="3D"):
+        coulomb(PointCloud(np.zeros((2, 2)), {"charge": [1.0, -1.0]}), np.ones((1, 2)))
+
+
+def test_charges_length_mismatch():
+    # the PointCloud constructor rejects it, naming the feature
+    with pytest.raises(ValueError, match="charge"):
+        PointCloud(np.zeros((3, 3)), {"charge": [1.0, 2.0]})
+
+
+def test_nan_charges():
+    with pytest.raises(ValueError, match="charge"):
+        PointCloud(np.zeros((2, 3)), {"charge": [1.0, np.nan]})
+
+
+def test_infinite_coordinates():
+    with pytest.raises(ValueError, match="coords"):
+        PointCloud(np.array([[0.0, 0.0, np.inf]]), {"charge": [1.0]})
+
+
+def test_infinite_targets(nacl8):
+    with pytest.raises(ValueError, match="targets"):
+        coulomb(nacl8, np.array([[0.0, np.inf, 0.0]]))
+
+
+def test_target_on_a_particle(nacl8):
+    with pytest.raises(ValueError, match="min_distance"):
+        coulomb(nacl8, nacl8.coords[:2] + 1e-4)
+
+
+def test_coincident_particles_in_energy():
+    pc = PointCloud(np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 0, 0]]), {"charge": [1.0, -1, 1]})
+    with pytest.raises(ValueError, match="coincident"):
+        energy(pc)
+
+
+def test_coincident_particles_in_direct_energy():
+    pc = PointCloud(np.array([[0.0, 0, 0], [0.0, 0, 0]]), {"charge": [1.0, -1]})
+    with pytest.raises(ValueError, match="coincident"):
+        direct_energy(pc)
+
+
+def test_energy_single_particle():
+    with pytest.raises(ValueError, match="at least 2"):
+        energy(PointCloud(np.zeros((1, 3)), {"charge": [1.0]}))
+
+
+def test_split_and_options_together(nacl8):
+    split = RangeSplit.choose(Box.bounding(nacl8.coords), 1e-6)
+    with pytest.raises(ValueError, match="split"):
+        long_range(nacl8, split, beta=0.4)
+
+
+def test_grid_not_a_grid(nacl8):
+    with pytest.raises(TypeError, match="grid"):
+        coulomb_on_grid(nacl8, np.zeros((4, 4, 4)))

@@ -1,0 +1,152 @@
+"""Short-range sums: cell list (Numba), grid kernel and JAX path against brute force."""
+
+import numpy as np
+import pytest
+from scipy.special import erfc
+
+from tensorrom.data import Box, PointCloud, TensorGrid
+from tensorrom.potentials import (
+    CellList,
+    RangeSplit,
+    short_range,
+    short_range_field,
+    short_range_on_grid,
+)
+from tensorrom.potentials._short_range import erfc_table
+
+
+@pytest.fixture
+def system(rng):
+    coords = rng.uniform(-8.0, 8.0, size=(300, 3))
+    charges = rng.choice([-1.0, 1.0], size=300) * rng.uniform(0.2, 1.0, size=300)
+    pc = PointCloud(coords, {"charge": charges})
+    split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), 1e-6, r_cut=4.0)
+    return pc, split
+
+
+def brute(pc, targets, split):
+    d = np.linalg.norm(targets[:, None, :] - pc.coords[None, :, :], axis=-1)
+    k = np.where(d < split.r_cut, erfc(split.beta * np.maximum(d, 1e-300)) / d, 0.0)
+    return k @ pc["charge"]
+
+
+def test_erfc_table_accuracy():
+    # cubic Hermite with step 0.01: error <= h^4 max|erfc''''| / 384 < 2e-10
+    table, inv = erfc_table(4.0)
+    t = np.linspace(0, 4.0, 10001)
+    a = np.minimum((t * inv).astype(int), table.shape[0] - 1)
+    s = t * inv - a
+    val = table[a, 0] + s * (table[a, 1] + s * (table[a, 2] + s * table[a, 3]))
+    assert np.max(np.abs(val - erfc(t))) < 2e-10
+
+
+def test_cell_list_holds_every_particle_once(rng):
+    coords = rng.normal(size=(500, 3)) * 4
+    cl = CellList(coords, 2.0)
+    assert np.array_equal(np.sort(cl.order), np.arange(500))
+    assert cl.start[-1] == 500
+
+
+def test_short_range_matches_brute_force(system, rng):
+    pc, split = system
+    targets = rng.uniform(-9.0, 9.0, size=(400, 3))
+    got = short_range(pc, targets, split, min_distance=0.0)
+    want = brute(pc, targets, split)
+    # the tabulated erfc is accurate to 2e-10, times sum_j |q_j| / r_j (< 1e3 here)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-7)
+
+
+def test_grid_kernel_matches_point_kernel(system):
+    pc, split = system
+    grid = TensorGrid.uniform(Box([-9.0, -9.0, -9.0], [9.0, 8.0, 9.5]), (11, 13, 12))
+    on_grid = short_range_on_grid(pc, grid, split, min_distance=0.0)
+    at_points = short_range(pc, grid.points(), split, min_distance=0.0)
+    # same table, same pairs: identical up to summation order
+    np.testing.assert_allclose(on_grid.reshape(-1), at_points, rtol=0, atol=1e-12)
+
+
+def test_jax_path_agrees_with_numba(system, rng):
+    pc, split = system
+    targets = rng.uniform(-9.0, 9.0, size=(300, 3))
+    got = np.asarray(short_range(pc, targets, split, backend="jax", min_distance=0.0))
+    want = brute(pc, targets, split)
+    # JAX uses the exact erfc: agreement to float64 rounding of ~100-term sums
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-11)
+
+
+def test_self_exclusion(system):
+    pc, split = system
+    got = short_range(pc, pc.coords, split, exclude_self=True)
+    d = np.linalg.norm(pc.coords[:, None] - pc.coords[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    want = np.where(d < split.r_cut, erfc(split.beta * d) / d, 0.0) @ pc["charge"]
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-7)
+    jx = np.asarray(short_range(pc, pc.coords, split, exclude_self=True, backend="jax"))
+    np.testing.assert_allclose(jx, want, rtol=0, atol=1e-11)
+
+
+def test_short_field_is_minus_gradient(system, rng):
+    pc, split = system
+    targets = rng.uniform(-6.0, 6.0, size=(20, 3))
+    e = short_range_field(pc, targets, split)
+    h = 1e-5
+    fd = np.empty_like(e)
+    for k in range(3):
+        dp = targets.copy()
+        dm = targets.copy()
+        dp[:, k] += h
+        dm[:, k] -= h
+        fd[:, k] = -(brute(pc, dp, split) - brute(pc, dm, split)) / (2 * h)
+    # central differences: O(h^2 V''') ~ 1e-10 * (1/r^4 ~ 1e3 near particles) plus
+    # cancellation eps * V / h ~ 1e-16 * 1e2 / 1e-5; 1e-5 covers both
+    np.testing.assert_allclose(e, fd, rtol=0, atol=1e-5)
+
+
+def test_target_too_close(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="min_distance"):
+        short_range(pc, pc.coords[:3] + 1e-5, split)
+
+
+def test_target_too_close_jax(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="min_distance"):
+        short_range(pc, pc.coords[:3] + 1e-5, split, backend="jax")
+
+
+def test_grid_node_on_a_particle(system):
+    pc, split = system
+    grid = TensorGrid([np.array([pc.coords[0, 0]]), np.array([pc.coords[0, 1]]),
+                       np.array([pc.coords[0, 2], pc.coords[0, 2] + 1])])
+    with pytest.raises(ValueError, match="min_distance"):
+        short_range_on_grid(pc, grid, split)
+
+
+def test_nan_targets(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="targets"):
+        short_range(pc, np.array([[0.0, np.nan, 0.0]]), split)
+
+
+def test_targets_wrong_shape(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="targets"):
+        short_range(pc, np.zeros((4, 2)), split)
+
+
+def test_unknown_backend(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="backend"):
+        short_range(pc, np.zeros((1, 3)), split, backend="cuda")
+
+
+def test_split_wrong_type(system):
+    pc, _ = system
+    with pytest.raises(TypeError, match="split"):
+        short_range(pc, np.zeros((1, 3)), 0.5)
+
+
+def test_exclude_self_needs_same_count(system):
+    pc, split = system
+    with pytest.raises(ValueError, match="exclude_self"):
+        short_range(pc, np.zeros((2, 3)) + 20, split, exclude_self=True)

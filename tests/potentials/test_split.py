@@ -1,0 +1,83 @@
+"""RangeSplit: automatic and explicit parameters, bad input."""
+
+import numpy as np
+import pytest
+from scipy.special import erf, erfc
+
+from tensorrom.data import Box
+from tensorrom.potentials import RangeSplit
+
+
+@pytest.fixture
+def box():
+    return Box([-10.0, -10.0, -5.0], [10.0, 12.0, 5.0])
+
+
+@pytest.mark.parametrize("rtol", [1e-4, 1e-6, 1e-8])
+def test_automatic_choice_obeys_the_tolerance(box, rtol):
+    s = RangeSplit.choose(box, rtol, n_particles=500)
+    # short-range truncation: erfc(beta r_c) <= rtol / 4 by construction
+    assert erfc(s.beta * s.r_cut) <= rtol / 4 * (1 + 1e-9)
+    # the Chebyshev box holds the input box, padded
+    assert np.all(s.box.lo <= box.lo) and np.all(s.box.hi >= box.hi)
+    # long-range Gaussian sum: relative error <= rtol / 4 up to the box diagonal
+    r = np.linspace(1e-6, np.linalg.norm(s.box.lengths), 4000)
+    assert np.max(np.abs(s.long_sum(r) / (erf(s.beta * r) / r) - 1)) <= rtol / 4
+    # the longest axis gets the highest degree
+    assert s.degrees[int(np.argmax(s.box.lengths))] == s.degree
+
+
+def test_kernels_add_up_to_coulomb(box):
+    s = RangeSplit.choose(box, 1e-6)
+    r = np.linspace(0.01, s.r_cut, 100)
+    np.testing.assert_allclose(s.long_kernel(r) + s.short_kernel(r), 1.0 / r, rtol=1e-14)
+    assert s.self_term == pytest.approx(2 * s.beta / np.sqrt(np.pi))
+
+
+def test_explicit_beta_sets_cutoff(box):
+    s = RangeSplit.choose(box, 1e-6, beta=0.5)
+    assert s.beta == 0.5
+    # erfc(beta r_c) = rtol/4 exactly at the chosen cutoff (to the accuracy of erfcinv)
+    assert erfc(0.5 * s.r_cut) == pytest.approx(0.25e-6, rel=1e-8)
+
+
+def test_explicit_everything(box):
+    s = RangeSplit.choose(box, 1e-6, beta=0.5, r_cut=9.0, degree=(40, 41, 42), padding=0.0)
+    assert (s.beta, s.r_cut, s.degrees, s.padding) == (0.5, 9.0, (40, 41, 42), 0.0)
+    assert s.box == box
+
+
+def test_more_accuracy_needs_higher_degree(box):
+    lo = RangeSplit.choose(box, 1e-4, beta=0.5)
+    hi = RangeSplit.choose(box, 1e-8, beta=0.5)
+    assert hi.degree > lo.degree
+
+
+def test_cutoff_too_short_for_beta(box):
+    with pytest.raises(ValueError, match="r_cut"):
+        RangeSplit.choose(box, 1e-6, beta=0.5, r_cut=2.0)
+
+
+def test_box_not_a_box():
+    with pytest.raises(TypeError, match="box"):
+        RangeSplit.choose([0, 1], 1e-6)
+
+
+def test_box_not_3d():
+    with pytest.raises(ValueError, match="3D"):
+        RangeSplit.choose(Box([0, 0], [1, 1]), 1e-6)
+
+
+def test_rtol_too_large(box):
+    with pytest.raises(ValueError, match="rtol"):
+        RangeSplit.choose(box, 0.5)
+
+
+def test_degree_wrong_length(box):
+    with pytest.raises(ValueError, match="degree"):
+        RangeSplit.choose(box, 1e-6, degree=(10, 10))
+
+
+def test_negative_padding(box):
+    with pytest.raises(ValueError, match="padding"):
+        RangeSplit.choose(box, 1e-6, padding=-1.0)
