@@ -78,7 +78,7 @@ class PhiROM(eqx.Module):
     @classmethod
     def create(cls, *, box: Any, n_traj: int, n_times: int, n_channels: int = 1,
                n_params: int = 1, latent_size: int = 4, decoder: str = "sine",
-               decoder_width: int = 32, decoder_depth: int = 4, omega0: float = 8.0,
+               decoder_width: int = 32, decoder_depth: int = 4, omega0: float = 30.0,
                dynamics_width: int = 64, dynamics_depth: int = 4,
                u_stats: tuple = (0.0, 1.0), mu_stats: tuple = (0.0, 1.0),
                dtype: str = "float32", key) -> PhiROM:

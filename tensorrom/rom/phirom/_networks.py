@@ -46,7 +46,7 @@ class SineDecoder(eqx.Module):
         out_size: channels ``C``.
         width: hidden width (default 32).
         depth: hidden layers (default 4).
-        omega0: first-layer frequency (default 8).
+        omega0: first-layer frequency (default 30, SIREN's value).
         box: ``(lower, upper)`` of the domain (tuples of d floats).
         key: PRNG key.
         dtype: parameter dtype (default float32).
@@ -62,7 +62,7 @@ class SineDecoder(eqx.Module):
     omega0: float = eqx.field(static=True)
 
     def __init__(self, in_size: int, latent_size: int, out_size: int = 1, *, width: int = 32,
-                 depth: int = 4, omega0: float = 8.0, box: Any, key, dtype=jnp.float32):
+                 depth: int = 4, omega0: float = 30.0, box: Any, key, dtype=jnp.float32):
         in_size = check_positive_int(in_size, "in_size")
         latent_size = check_positive_int(latent_size, "latent_size")
         width = check_positive_int(width, "width")
