@@ -2,6 +2,7 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -65,7 +66,7 @@ def _rand_f(rng, n, d):
 def test_svd_reconstructs_with_rotations(rng, d, svd):
     f = _rand_f(rng, 200, d)
     f[:5, :, 0] *= -1  # some inverted (det < 0) gradients
-    u, s, v = (np.asarray(a) for a in svd(jnp.asarray(f)))
+    u, s, v = (np.asarray(a) for a in jax.jit(svd)(jnp.asarray(f)))
     rec = np.einsum("nij,nj,nkj->nik", u, s, v)
     # float64 round-off of a few flops on O(1) entries
     np.testing.assert_allclose(rec, f, atol=1e-12)
@@ -101,8 +102,8 @@ def test_sand_return_mapping_lands_on_cone(rng, d):
     alpha = mat.drucker_prager_alpha(d)
     sig = np.exp(rng.normal(-0.02, 0.05, size=(300, d)))
     n = sig.shape[0]
-    s_new, _ = sand_update(jnp.asarray(sig), jnp.full(n, mu), jnp.full(n, lam),
-                           jnp.full(n, alpha))
+    s_new, _ = jax.jit(sand_update)(jnp.asarray(sig), jnp.full(n, mu), jnp.full(n, lam),
+                                    jnp.full(n, alpha))
     s_new = np.asarray(s_new)
     for k in range(n):
         tr = np.log(sig[k]).sum()
@@ -125,7 +126,8 @@ def test_plane_strain_cone_matches_mohr_coulomb():
     alpha = mat.drucker_prager_alpha(2)
     sig = jnp.asarray([[0.95, 1.02]])  # compressed, outside the cone
     assert _dp_inside(np.asarray(sig[0]), mu, lam, alpha, 2) > 0
-    s_new, tau = sand_update(sig, jnp.asarray([mu]), jnp.asarray([lam]), jnp.asarray([alpha]))
+    s_new, tau = jax.jit(sand_update)(sig, jnp.asarray([mu]), jnp.asarray([lam]),
+                                      jnp.asarray([alpha]))
     t1, t2 = np.asarray(tau[0])
     assert (abs(t1 - t2) / 2) / (-(t1 + t2) / 2) == pytest.approx(0.5, rel=1e-10)
 
@@ -136,8 +138,8 @@ def test_plasticine_radial_return(rng):
     radius = math.sqrt(2 / 3) * mat.yield_stress / (2 * mu)
     sig = np.exp(rng.normal(0.0, 0.03, size=(200, 3)))
     n = sig.shape[0]
-    s_new, _ = plasticine_update(jnp.asarray(sig), jnp.full(n, mu), jnp.full(n, lam),
-                                 jnp.full(n, mat.yield_stress))
+    s_new, _ = jax.jit(plasticine_update)(jnp.asarray(sig), jnp.full(n, mu),
+                                          jnp.full(n, lam), jnp.full(n, mat.yield_stress))
     eps0, eps1 = np.log(sig), np.log(np.asarray(s_new))
     dev0 = eps0 - eps0.mean(1, keepdims=True)
     dev1 = eps1 - eps1.mean(1, keepdims=True)
