@@ -36,7 +36,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax import lax
 
 from .._validate import as_array, check_finite, check_positive_float, check_positive_int
@@ -172,21 +171,34 @@ def _predict_second_moment_obs(cfg, W_mean, W_cov, Ms):
     return jnp.einsum(spec, EWW, *Ms)
 
 
+def _adam_init(theta):
+    z = jnp.zeros_like(theta)
+    return (z, z, jnp.zeros((), theta.dtype))
+
+
 def _hyper_update(cfg, k, theta, opt_state, dt, Lam, eta):
-    """A few Adam steps on −log evidence of mode k's pseudo-observations w.r.t. (log ℓ, log σ²)."""
-    opt = optax.adam(cfg["hyper_lr"])
+    """A few Adam steps on −log evidence of mode k's pseudo-observations w.r.t. (log ℓ, log σ²).
+
+    Adam (Kingma and Ba 2015) is written out here, in the dtype of ``theta``, so that it
+    runs under strict dtype promotion.
+    """
+    lr, b1, b2, eps = cfg["hyper_lr"], 0.9, 0.999, 1e-8
 
     def loss(th):
         res, _ = _smooth_mode(dict(cfg, method="scan"), th[0], th[1], dt, Lam, eta)
         return -res.log_evidence
 
     def step(_, carry):
-        th, st = carry
+        th, (mu, nu, count) = carry
         g = jax.grad(loss)(th)
-        upd, st = opt.update(g, st, th)
-        th = optax.apply_updates(th, upd)
+        count = count + 1.0
+        mu = b1 * mu + (1.0 - b1) * g
+        nu = b2 * nu + (1.0 - b2) * g * g
+        mhat = mu / (1.0 - b1**count)
+        vhat = nu / (1.0 - b2**count)
+        th = th - lr * mhat / (jnp.sqrt(vhat) + eps)
         th = jnp.clip(th, cfg["log_bounds"][0], cfg["log_bounds"][1])
-        return th, st
+        return th, (mu, nu, count)
 
     return lax.fori_loop(0, cfg["hyper_steps"], step, (theta, opt_state))
 
@@ -512,7 +524,6 @@ class FunBaT:
                         sum_y2=jnp.asarray(float(np.sum(y * y)), f64),
                         n_obs=jnp.asarray(float(N), f64))
             theta = jnp.asarray(np.log(np.stack([ells, vars_], axis=1)), f64)
-            opt = optax.adam(self.hyper_lr)
             m0, W_mean = spectral_init(inv, y, [len(c) for c in coords], R, vars_,
                                        self.core, self.init_scale, self.seed)
             var_y = float(np.var(y)) if np.var(y) > 0 else 1.0
@@ -522,7 +533,7 @@ class FunBaT:
                 Lam=tuple(jnp.zeros((len(c), R, R), f64) for c in coords),
                 eta=tuple(jnp.zeros((len(c), R), f64) for c in coords),
                 theta=theta,
-                opt=tuple(opt.init(theta[k]) for k in range(K)),
+                opt=tuple(_adam_init(theta[k]) for k in range(K)),
                 W_mean=jnp.asarray(W_mean, f64),
                 W_cov=jnp.zeros((R**K, R**K), f64),
                 W_Lam=jnp.zeros((R**K, R**K), f64),
