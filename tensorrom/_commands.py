@@ -10,6 +10,7 @@ import importlib
 
 MODULES: list[str] = [
     "tensorrom._commands_mpm",
+    "tensorrom._commands_potentials",
 ]
 
 

@@ -11,4 +11,6 @@ SECTIONS: list[str] = [
     "tensorrom._demos.mpm",
     "tensorrom._demos.chebtucker",
     "tensorrom._demos.phirom",
+    "tensorrom._demos.potentials",
+    "tensorrom._demos.giorom",
 ]

@@ -222,3 +222,36 @@ def test_split_and_options_together(nacl8):
 def test_grid_not_a_grid(nacl8):
     with pytest.raises(TypeError, match="grid"):
         coulomb_on_grid(nacl8, np.zeros((4, 4, 4)))
+
+
+# -- command line --------------------------------------------------------------------------
+def test_cli_potential_writes_field_and_figure(tmp_path):
+    from tensorrom.cli import main
+    from tensorrom.io import load_field
+
+    pqr = tmp_path / "ion_pair.pqr"
+    pqr.write_text(
+        "ATOM      1  NA  NA      1       0.000   0.000   0.000  1.0000 1.0000\n"
+        "ATOM      2  CL  CL      2       2.820   0.000   0.000 -1.0000 1.8000\n"
+        "ATOM      3  NA  NA      3       0.000   2.820   0.000  1.0000 1.0000\n"
+    )
+    out = tmp_path / "out"
+    rc = main(["potential", str(pqr), "--grid", "9", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    f = load_field(out / "potential.h5")
+    assert f.values.shape == (9, 9, 9)
+    assert (out / "potential_slice.png").exists() and (out / "potential_slice.pdf").exists()
+    pts = f.support.points()
+    ref = direct_sum(PointCloud(np.array([[0, 0, 0], [2.82, 0, 0], [0, 2.82, 0.0]]),
+                                {"charge": [1.0, -1.0, 1.0]}), pts, min_distance=0.0)
+    # the CLI runs at rtol 1e-6; near-atom nodes make max |V| large, so compare relatively
+    assert np.max(np.abs(f.values.reshape(-1) - ref)) / np.max(np.abs(ref)) <= 1e-6
+
+
+def test_cli_potential_bad_grid(tmp_path, capsys):
+    from tensorrom.cli import main
+
+    pqr = tmp_path / "a.pqr"
+    pqr.write_text("ATOM      1  NA  NA      1       0.000   0.000   0.000  1.0000 1.0000\n")
+    assert main(["potential", str(pqr), "--grid", "1", "--out", str(tmp_path)]) == 2
+    assert "--grid" in capsys.readouterr().err
