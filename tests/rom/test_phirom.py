@@ -86,6 +86,24 @@ def test_decoders_depend_on_latent_and_pass_check_grads(decoder):
     from jax.test_util import check_grads
 
     check_grads(lambda z: m.decode(z, x), (jnp.asarray([0.1, 0.2]),), order=1, modes=("rev",))
+    # the batched matrix form equals the textbook per-point network (float64 round-off)
+    z = jnp.asarray([0.1, 0.2])
+    one = jax.vmap(lambda p: _reference_network(m.decoder, p, z))(x)
+    np.testing.assert_allclose(np.asarray(m.decoder.many(x, z)), np.asarray(one), rtol=1e-12,
+                               atol=1e-12)
+
+
+def _reference_network(dec, x, z):
+    s = 2 * (x - jnp.asarray(dec.lower)) / (jnp.asarray(dec.upper) - jnp.asarray(dec.lower)) - 1
+    if isinstance(dec, phirom.SineDecoder):
+        h = jnp.sin(dec.omega0 * dec.layers[0](jnp.concatenate([s, z])))
+        for lin in dec.layers[1:-1]:
+            h = jnp.sin(lin(h))
+        return dec.layers[-1](h)
+    h = jnp.sin(dec.filters[0](s))
+    for lin, mod, filt in zip(dec.linears, dec.modulations, dec.filters[1:]):
+        h = (lin(h) + mod(z)) * jnp.sin(filt(s))
+    return dec.output(h)
 
 
 # one configuration for the training tests, so that they share one compiled step

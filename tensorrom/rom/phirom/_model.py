@@ -212,7 +212,11 @@ class PhiROM(eqx.Module):
 
     def decode(self, z, points):
         """``D(x_j; z)`` at ``points`` (M, d) -> (M, C)."""
-        return jax.vmap(lambda x: self.decode_point(z, x))(points)
+        many = getattr(self.decoder, "many", None)
+        if many is None:  # a decoder with only the single-point call
+            return jax.vmap(lambda x: self.decode_point(z, x))(points)
+        return (jax.lax.stop_gradient(self.u_shift)
+                + jax.lax.stop_gradient(self.u_scale) * many(points, z))
 
     def velocity(self, z, mu):
         """``Psi(z, mu)`` (k,) for a raw parameter ``mu`` (p,) or scalar."""

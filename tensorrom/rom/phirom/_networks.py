@@ -82,11 +82,23 @@ class SineDecoder(eqx.Module):
 
     def __call__(self, x, z):
         """Values (C,) at one point ``x`` (d,) for latent ``z`` (k,)."""
-        h = jnp.concatenate([_to_reference(x, self.lower, self.upper), z])
-        h = jnp.sin(jnp.asarray(self.omega0, h.dtype) * self.layers[0](h))
+        return self.many(x[None], z)[0]
+
+    def many(self, points, z):
+        """Values (M, C) at ``points`` (M, d) for one latent ``z`` (k,).
+
+        The first layer is split, ``W [s; z] = W_s s + W_z z``, so the latent part is
+        computed once and every layer is one (M, width) matrix product.
+        """
+        s = _to_reference(points, self.lower, self.upper)
+        d = s.shape[-1]
+        first = self.layers[0]
+        pre = s @ first.weight[:, :d].T + (first.weight[:, d:] @ z + first.bias)
+        h = jnp.sin(jnp.asarray(self.omega0, pre.dtype) * pre)
         for lin in self.layers[1:-1]:
-            h = jnp.sin(lin(h))
-        return self.layers[-1](h)
+            h = jnp.sin(h @ lin.weight.T + lin.bias)
+        last = self.layers[-1]
+        return h @ last.weight.T + last.bias
 
 
 class FilterDecoder(eqx.Module):
@@ -135,11 +147,19 @@ class FilterDecoder(eqx.Module):
 
     def __call__(self, x, z):
         """Values (C,) at one point ``x`` (d,) for latent ``z`` (k,)."""
-        s = _to_reference(x, self.lower, self.upper)
-        h = jnp.sin(self.filters[0](s))
-        for lin, mod, filt in zip(self.linears, self.modulations, self.filters[1:]):
-            h = (lin(h) + mod(z)) * jnp.sin(filt(s))
-        return self.output(h)
+        return self.many(x[None], z)[0]
+
+    def many(self, points, z):
+        """Values (M, C) at ``points`` (M, d) for one latent ``z`` (k,) (matrix products)."""
+        s = _to_reference(points, self.lower, self.upper)
+
+        def filt(f):
+            return jnp.sin(s @ f.weight.T + f.bias)
+
+        h = filt(self.filters[0])
+        for lin, mod, f in zip(self.linears, self.modulations, self.filters[1:]):
+            h = (h @ lin.weight.T + (lin.bias + mod.weight @ z)) * filt(f)
+        return h @ self.output.weight.T + self.output.bias
 
 
 class DynamicsMLP(eqx.Module):
