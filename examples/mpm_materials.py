@@ -8,7 +8,7 @@ point scatter.
 
 Usage::
 
-    python examples/mpm_materials.py --out figures/         # about a minute on 2 cores
+    python examples/mpm_materials.py --out figures/         # 1-2 minutes on 2 cores
     python examples/mpm_materials.py --quick --out /tmp/x   # CI-sized
 """
 

@@ -35,6 +35,7 @@ called again with the same arguments skips the finished ones; the final file is 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -46,7 +47,7 @@ from ..._validate import check_positive_float, check_positive_int
 from ...data import Box, Trajectory
 from ._materials import material as make_material
 from ._scene import random_scene
-from ._solver import simulate
+from ._solver import CFL_NUMBER, simulate
 
 __all__ = ["generate_dataset", "load_dataset", "load_stats", "TrainingWindows"]
 
@@ -141,7 +142,8 @@ def generate_dataset(path: str | os.PathLike, material: str = "sand", *, dim: in
         n_particles, n_trajectories, n_frames: positive counts (``n_trajectories >= 3``,
             ``n_frames >= 3``).
         frame_dt: time between frames (s).
-        substeps: MPM substeps per frame (default: the fewest stable).
+        substeps: MPM substeps per frame (default: the fewest stable for the largest
+            possible initial speed, the same for every trajectory: one jit compilation).
         splits: fractions (train, valid, test).
         seed: master seed; trajectory ``i`` uses a seed derived from ``(seed, i)``.
         cells: grid cells per box edge (default 64 in 2D, 32 in 3D).
@@ -171,8 +173,13 @@ def generate_dataset(path: str | os.PathLike, material: str = "sand", *, dim: in
               "substeps": substeps, "splits": list(map(float, splits)), "seed": int(seed),
               "cells": cells, "max_bodies": max_bodies, "speed": speed}
     # validate the scene parameters once, before any simulation
-    random_scene(mat, dim=dim, n_particles=n_particles, seed=_trajectory_seed(seed, 0),
-                 max_bodies=max_bodies, speed=speed, cells=cells)
+    scene0 = random_scene(mat, dim=dim, n_particles=n_particles, seed=_trajectory_seed(seed, 0),
+                          max_bodies=max_bodies, speed=speed, cells=cells)
+    if substeps is None:
+        # one substep count for every trajectory (bounding the initial speed by
+        # speed sqrt(d)), so that all trajectories share one compiled simulation
+        limit = CFL_NUMBER * scene0.grid_spacing / (mat.wave_speed + speed * math.sqrt(dim))
+        substeps = max(1, math.ceil(frame_dt / limit * (1 + 1e-9)))
 
     parts = path.with_name(path.name + ".parts")
     cfg_file = parts / "config.json"
