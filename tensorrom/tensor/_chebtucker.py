@@ -318,10 +318,15 @@ class ChebTucker:
         if n_check:
             pts = box.from_reference(np.random.default_rng(seed).uniform(-1, 1, (n_check,
                                                                                  box.dim)))
-            prod = w[None, :]
-            for k, fk in enumerate(factor_functions):
-                prod = prod * np.asarray(fk(pts[:, k].copy()), dtype=np.float64)
-            ct._set_sampled_error(pts, prod.sum(axis=1))
+            ref = np.empty(n_check)
+            step = max(1, (1 << 21) // max(w.size, 1))  # bound the (points, R) temporaries
+            for start in range(0, n_check, step):
+                q = pts[start:start + step]
+                prod = np.broadcast_to(w, (q.shape[0], w.size))
+                for k, fk in enumerate(factor_functions):
+                    prod = prod * np.asarray(fk(q[:, k].copy()), dtype=np.float64)
+                ref[start:start + step] = prod.sum(axis=1)
+            ct._set_sampled_error(pts, ref)
         return ct
 
     @classmethod
@@ -402,10 +407,14 @@ class ChebTucker:
             rng = np.random.default_rng(seed)
             idx = [rng.integers(0, n, n_check) for n in grid.shape]
             pts = np.stack([grid.axes[k][i] for k, i in enumerate(idx)], axis=1)
-            prod = w[None, :]
-            for k, i in enumerate(idx):
-                prod = prod * facs[k][i]
-            ct._set_sampled_error(pts, prod.sum(axis=1))
+            ref = np.empty(n_check)
+            step = max(1, (1 << 21) // max(w.size, 1))  # bound the (points, R) temporaries
+            for start in range(0, n_check, step):
+                prod = np.broadcast_to(w, (min(step, n_check - start), w.size))
+                for k, i in enumerate(idx):
+                    prod = prod * facs[k][i[start:start + step]]
+                ref[start:start + step] = prod.sum(axis=1)
+            ct._set_sampled_error(pts, ref)
         return ct
 
     @classmethod

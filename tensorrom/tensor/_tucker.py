@@ -372,12 +372,19 @@ def _cp_core(weights: np.ndarray, projected: list[np.ndarray]) -> np.ndarray:
     d = len(projected)
     if d == 1:
         return projected[0] @ weights
-    # right Khatri-Rao product of modes 2..d, shape (r_2 ... r_d, R)
-    kr = projected[-1]
-    for p in projected[-2:0:-1]:
-        kr = (p[:, None, :] * kr[None, :, :]).reshape(-1, kr.shape[1])
-    core = (projected[0] * weights[None, :]) @ kr.T
-    return core.reshape(tuple(p.shape[0] for p in projected))
+    shape = tuple(p.shape[0] for p in projected)
+    inner = int(np.prod(shape[1:]))
+    n_terms = weights.shape[0]
+    # the Khatri-Rao product of modes 2..d is formed for chunks of terms (<= ~32 MB each)
+    step = max(1, (1 << 22) // max(inner, 1))
+    core = np.zeros((shape[0], inner))
+    for start in range(0, n_terms, step):
+        sl = slice(start, start + step)
+        kr = projected[-1][:, sl]
+        for p in projected[-2:0:-1]:
+            kr = (p[:, None, sl] * kr[None, :, :]).reshape(-1, kr.shape[1])
+        core += (projected[0][:, sl] * weights[None, sl]) @ kr.T
+    return core.reshape(shape)
 
 
 def reduced_hosvd(
