@@ -27,6 +27,7 @@ import numpy as np
 
 from .._validate import check_positive_float
 from ..data import Box, Field, PointCloud, TensorGrid
+from ..tensor import ChebTucker
 from ._long_range import long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
@@ -124,8 +125,7 @@ def direct_energy(particles: PointCloud, *, min_distance: float = 1e-6) -> float
 
 
 def _raise_coincident(min_r2: np.ndarray, min_distance: float) -> None:
-    if min_r2.size and float(min_r2.min()) < max(min_distance, 0.0) ** 2 or (
-            min_r2.size and float(min_r2.min()) == 0.0):
+    if min_r2.size and (float(min_r2.min()) < min_distance ** 2 or float(min_r2.min()) == 0.0):
         i = int(np.argmin(min_r2))
         raise ValueError(
             f"particles has coincident particles: particle {i} lies "
@@ -134,8 +134,10 @@ def _raise_coincident(min_r2: np.ndarray, min_distance: float) -> None:
         )
 
 
-def _resolve_split(split, rtol, box, n, split_options) -> RangeSplit:
+def _resolve_split(split, rtol, box, n, split_options, long_part=None) -> RangeSplit:
     if split is None:
+        if long_part is not None:
+            raise ValueError("long_part needs the split it was built with")
         return RangeSplit.choose(box, rtol, n_particles=n, **split_options)
     if not isinstance(split, RangeSplit):
         raise TypeError(f"split must be a RangeSplit or None, got {type(split).__name__}")
@@ -151,7 +153,8 @@ def _union_box(*arrays: np.ndarray) -> Box:
 
 def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
             split: RangeSplit | None = None, backend: str = "numba",
-            min_distance: float = 1e-3, **split_options) -> Any:
+            min_distance: float = 1e-3, long_part: ChebTucker | None = None,
+            **split_options) -> Any:
     r"""Full Coulomb potential :math:`V(x) = \sum_j q_j/|x - x_j|` at targets (e/Å).
 
     Long-range part: :func:`long_range` (ChebTucker, evaluated at the targets); short-range
@@ -168,6 +171,8 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
         min_distance: targets closer than this to any particle raise ValueError (Å; the
             potential is singular on a particle). 0 disables the check; a target exactly on a
             particle then omits that particle's term.
+        long_part: the long-range ChebTucker already built by :func:`long_range` with this
+            ``split`` (reused, e.g. for several target sets); needs ``split``.
         **split_options: ``beta``, ``r_cut``, ``degree``, ``padding`` for
             :meth:`RangeSplit.choose`.
 
@@ -179,16 +184,28 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     """
     coords, _ = particle_arrays(particles)
     t = target_array(targets)
-    split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
+    split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options,
+                           long_part)
     split.box.check_contains(t, "targets", atol=1e-9)
     short = short_range(particles, t, split, backend=backend, min_distance=min_distance)
-    ct = long_range(particles, split)
+    ct = _long_part(particles, split, long_part)
     return ct.evaluate(t, backend=backend) + short
+
+
+def _long_part(particles, split, long_part) -> ChebTucker:
+    if long_part is None:
+        return long_range(particles, split)
+    if not isinstance(long_part, ChebTucker):
+        raise TypeError(f"long_part must be a ChebTucker from long_range, got "
+                        f"{type(long_part).__name__}")
+    if long_part.box != split.box:
+        raise ValueError("long_part must be built with the same split (its box differs)")
+    return long_part
 
 
 def coulomb_on_grid(particles: PointCloud, grid: TensorGrid, rtol: float = 1e-6, *,
                     split: RangeSplit | None = None, min_distance: float = 1e-3,
-                    **split_options) -> Field:
+                    long_part: ChebTucker | None = None, **split_options) -> Field:
     r"""Full Coulomb potential on every node of a 3D :class:`TensorGrid`, as a
     :class:`~tensorrom.data.Field` named ``potential`` in e/Å.
 
@@ -203,9 +220,10 @@ def coulomb_on_grid(particles: PointCloud, grid: TensorGrid, rtol: float = 1e-6,
         raise ValueError(f"grid must be 3D, got dim {grid.dim}")
     corners = np.array([grid.box.lower, grid.box.upper])
     split = _resolve_split(split, rtol, _union_box(coords, corners), coords.shape[0],
-                           split_options)
+                           split_options, long_part)
+    split.box.check_contains(corners, "grid", atol=1e-9)
     short = short_range_on_grid(particles, grid, split, min_distance=min_distance)
-    ct = long_range(particles, split)
+    ct = _long_part(particles, split, long_part)
     values = np.asarray(ct.on_grid(grid).full()) + short
     return Field(values, grid, name="potential", units="e/Å")
 

@@ -255,3 +255,20 @@ def test_cli_potential_bad_grid(tmp_path, capsys):
     pqr.write_text("ATOM      1  NA  NA      1       0.000   0.000   0.000  1.0000 1.0000\n")
     assert main(["potential", str(pqr), "--grid", "1", "--out", str(tmp_path)]) == 2
     assert "--grid" in capsys.readouterr().err
+
+
+def test_reuse_of_the_long_part(nacl8):
+    split = RangeSplit.choose(Box.bounding(nacl8.coords).pad(1.0), 1e-6, n_particles=nacl8.n)
+    ct = long_range(nacl8, split)
+    t = targets_away_from(nacl8.coords, 50, 0.5, 0.5, seed=5)
+    a = coulomb(nacl8, t, split=split, long_part=ct)
+    b = coulomb(nacl8, t, split=split)
+    # the same tensor either way: identical results
+    np.testing.assert_array_equal(a, b)
+
+
+def test_long_part_without_split(nacl8):
+    split = RangeSplit.choose(Box.bounding(nacl8.coords), 1e-6)
+    ct = long_range(nacl8, split)
+    with pytest.raises(ValueError, match="long_part"):
+        coulomb(nacl8, np.zeros((1, 3)) + 1.41, long_part=ct)
