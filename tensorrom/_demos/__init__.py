@@ -13,4 +13,5 @@ SECTIONS: list[str] = [
     "tensorrom._demos.phirom",
     "tensorrom._demos.potentials",
     "tensorrom._demos.giorom",
+    "tensorrom._demos.funbat",
 ]
