@@ -167,7 +167,8 @@ def _sinc_sum(
                 c, p = c[::-1].copy(), p[::-1].copy()
             return GaussianSum(c, p, float(r_min), float(r_max), float(rtol), err, kernel)
         h *= 0.9
-    raise RuntimeError(f"sinc quadrature for {kernel} did not reach rtol={rtol}")  # pragma: no cover
+    raise RuntimeError(  # pragma: no cover
+        f"sinc quadrature for {kernel} did not reach rtol={rtol}")
 
 
 def _merge_wide(c, p, r2, f, approx, limit):

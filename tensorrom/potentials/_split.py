@@ -1,4 +1,5 @@
-r"""The range split of the Newton kernel: :math:`1/r = \mathrm{erf}(\beta r)/r + \mathrm{erfc}(\beta r)/r`.
+r"""The range split of the Newton kernel, :math:`1/r = \mathrm{erf}(\beta r)/r +
+\mathrm{erfc}(\beta r)/r`.
 
 The long-range part :math:`\mathrm{erf}(\beta r)/r` is smooth (bounded by
 :math:`2\beta/\sqrt\pi`, analytic) and is represented by a sum of wide Gaussians, each of
@@ -134,7 +135,8 @@ class RangeSplit:
     @classmethod
     def choose(cls, box: Box, rtol: float = 1e-6, *, n_particles: int | None = None,
                beta: float | None = None, r_cut: float | None = None,
-               degree: int | tuple[int, ...] | None = None, padding: float | None = None) -> RangeSplit:
+               degree: int | tuple[int, ...] | None = None,
+               padding: float | None = None) -> RangeSplit:
         r"""Choose the split for a box holding the particles and targets.
 
         Args:
