@@ -17,7 +17,7 @@ resumes when the script is run again.
 
     python examples/giorom_sand.py --quick --out /tmp/giorom          # minutes on a laptop
     python examples/giorom_sand.py --material water --out /tmp/giorom_water
-    python examples/giorom_sand.py --latent 128 --message-passing 10 --steps 20000  # paper size (GPU)
+    python examples/giorom_sand.py --latent 128 --message-passing 10 --steps 20000  # paper (GPU)
 """
 
 from __future__ import annotations

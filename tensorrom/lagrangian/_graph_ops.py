@@ -140,7 +140,8 @@ def radius_graph_jax(positions, radius: float, *, box: Box, capacity: int,
     cell_overflow = jnp.max(count) > max_per_cell
     slot = jnp.arange(max_per_cell, dtype=jnp.int32)
     table = jnp.where(slot[None, :] < count[:, None],
-                      order[jnp.clip(start[:, None] + slot[None, :], 0, n - 1)], jnp.int32(n))  # (C, m)
+                      order[jnp.clip(start[:, None] + slot[None, :], 0, n - 1)],
+                      jnp.int32(n))                                     # (C, m)
     offsets = np.array(np.meshgrid(*([[-1, 0, 1]] * d), indexing="ij")).reshape(d, -1).T
     nb = cell[:, None, :] + jnp.asarray(offsets, jnp.int32)[None]         # (n, 3^d, d)
     inside = jnp.all((nb >= 0) & (nb < jnp.asarray(shape, jnp.int32)), axis=-1)

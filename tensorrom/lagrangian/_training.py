@@ -145,7 +145,7 @@ def _sample_loss(model, builder, window, key, *, noise_std, pushforward, subset_
     noise = _noise(kn, H, hist.shape[1:], noise_std, hist.dtype)
     hist = hist + noise
     overflow = jnp.zeros((), bool)
-    for j in range(pushforward):
+    for _j in range(pushforward):
         g = builder(hist[-1])
         overflow = overflow | g.overflow
         x = model.step(hist, g)

@@ -12,7 +12,6 @@ from tensorrom.lagrangian import (
     aggregate_edges,
     estimate_capacity,
     gather_nodes,
-    radius_graph_jax,
     raise_if_overflow,
 )
 

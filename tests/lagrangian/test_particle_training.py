@@ -48,7 +48,9 @@ def test_checkpoint_resume_equals_uninterrupted_run(rng, tmp_path):
     ck = tmp_path / "gns.eqx"
     # one optimiser object for all three runs: a fixed learning rate (a schedule over `steps`
     # would differ between the 2-step and the 4-step run) and a shared compilation
-    kw = dict(builder=builder, key=key, batch_size=2, optimizer=optax.adam(1e-3))
+    # pushforward and per-sample sparse subsets are switched on to cover those code paths
+    kw = dict(builder=builder, key=key, batch_size=2, optimizer=optax.adam(1e-3),
+              pushforward=1, subset_size=20, subset_method="fps")
     part, log1 = train_stepper(model, data, steps=2, checkpoint=ck, checkpoint_every=1, **kw)
     meta = json.loads((tmp_path / "gns.eqx.json").read_text())
     assert meta["step"] == 2 and meta["hyperparameters"]["model"] == "GNS"
