@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -382,7 +383,8 @@ class FunBaT:
     Attributes (after :meth:`fit`):
         coords_: list of the sorted distinct training coordinates per mode.
         history_: dict of per-epoch lists: ``train_rmse``, ``val_rmse`` (NaN without
-            validation data), ``noise_std``, ``change``, ``lengthscale``, ``variance``.
+            validation data), ``noise_std``, ``change``, ``lengthscale``, ``variance``,
+            ``epoch_time`` (wall seconds of each jitted epoch; the first includes compilation).
         n_epochs_: epochs run; ``converged_``: whether ``tol`` was met.
 
     References:
@@ -541,7 +543,8 @@ class FunBaT:
                 a=jnp.asarray(1.0, f64), b=jnp.asarray(var_y * self.init_noise, f64))
             self._data_dt = data["dt"]
             hist: dict[str, list] = {k: [] for k in ("train_rmse", "val_rmse", "noise_std",
-                                                      "change", "lengthscale", "variance")}
+                                                      "change", "lengthscale", "variance",
+                                                      "epoch_time")}
             self.converged_ = False
             epochs = range(self.max_epochs)
             if self.progress:
@@ -549,9 +552,11 @@ class FunBaT:
 
                 epochs = tqdm(epochs, desc="FunBaT epochs")
             for _ in epochs:
+                t_start = time.perf_counter()
                 state, stats = epoch_fn(state, data)
                 self._state = state
                 hist["train_rmse"].append(float(stats["train_rmse"]))
+                hist["epoch_time"].append(time.perf_counter() - t_start)
                 hist["noise_std"].append(float(stats["noise_std"]))
                 change = float(stats["change"])
                 hist["change"].append(change)
