@@ -28,7 +28,6 @@ import platform
 import resource
 import subprocess
 import sys
-import time
 
 ANCHOR = {2: (2.2, 400.0), 3: (2.5, 840.0)}  # R -> (s/epoch, peak MB), authors' code
 

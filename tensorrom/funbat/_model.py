@@ -47,7 +47,7 @@ from ._kalman import (
     kalman_smoother,
     observation_matrix,
 )
-from ._statespace import check_kernel, state_dim, stationary_covariance, transition
+from ._statespace import check_kernel, stationary_covariance, transition
 
 __all__ = ["FunBaT"]
 
@@ -513,7 +513,6 @@ class FunBaT:
         yp[:N] = y
         wp = np.zeros(n_pad)
         wp[:N] = 1.0
-        rng = np.random.default_rng(self.seed)
         R = self.rank
         cfg_items = self._cfg()
         epoch_fn = _build_epoch(cfg_items)
