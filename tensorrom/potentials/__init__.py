@@ -26,6 +26,7 @@ from ._gaussian_sums import gaussian_sum_yukawa as gaussian_sum_yukawa
 from ._lattices import nacl_cluster as nacl_cluster
 from ._lattices import nacl_slab as nacl_slab
 from ._long_range import long_range as long_range
+from ._long_range import recompress as recompress
 from ._short_range import CellList as CellList
 from ._short_range import short_range as short_range
 from ._short_range import short_range_field as short_range_field
@@ -40,6 +41,7 @@ __all__ = [
     "gaussian_sum_erf",
     "RangeSplit",
     "long_range",
+    "recompress",
     "short_range",
     "short_range_field",
     "short_range_on_grid",

@@ -90,7 +90,8 @@ def long_range(particles: PointCloud, split: RangeSplit | None = None, rtol: flo
     :class:`~tensorrom.tensor.ChebTucker` (e/Å for charges in e and coordinates in Å).
 
     Built from exact 1D Gaussian factors at the Chebyshev–Lobatto nodes and the reduced HOSVD
-    (:meth:`ChebTucker.from_separable`), in ``O(N)`` work and memory.
+    (:meth:`ChebTucker.from_separable`), then :func:`recompress`-ed, in ``O(N)`` work and
+    memory. Uncharged particles are skipped.
 
     Args:
         particles: :class:`PointCloud` (N, 3) in Å with a ``charge`` feature (e).
@@ -98,8 +99,7 @@ def long_range(particles: PointCloud, split: RangeSplit | None = None, rtol: flo
         rtol: kernel tolerance when ``split`` is None (see :class:`RangeSplit`). The Tucker
             truncations (absolute Frobenius tolerance of the Chebyshev coefficients, in the
             reduced HOSVD and again in the core recompression) are each ``rtol/4`` times an
-            estimate of ``max|V_long|`` (exact erf sums at up to 96
-            particles).
+            estimate of ``max|V_long|`` (exact erf sums at up to 96 particles).
         box: the region the result must cover (default: the particles' bounding box); the
             split pads it.
         **split_options: passed to :meth:`RangeSplit.choose` (``beta``, ``r_cut``,

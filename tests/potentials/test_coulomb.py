@@ -275,3 +275,9 @@ def test_long_part_without_split():
     ct = long_range(pc, split)
     with pytest.raises(ValueError, match="long_part"):
         coulomb(pc, np.zeros((1, 3)), long_part=ct)
+
+
+def test_all_charges_zero():
+    pc = PointCloud(np.array([[0.0, 0, 0], [1.0, 0, 0]]), {"charge": [0.0, 0.0]})
+    with pytest.raises(ValueError, match="zero"):
+        long_range(pc)
