@@ -15,10 +15,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import data as data
 from . import io as io
 from . import plot as plot
+from . import tensor as tensor
 from .data import Box as Box
 from .data import Field as Field
 from .data import PointCloud as PointCloud
 from .data import TensorGrid as TensorGrid
 from .data import Trajectory as Trajectory
+from .tensor import ChebTucker as ChebTucker
 
-__all__ = ["__version__", "Box", "TensorGrid", "PointCloud", "Field", "Trajectory"]
+__all__ = ["__version__", "Box", "TensorGrid", "PointCloud", "Field", "Trajectory", "ChebTucker"]
