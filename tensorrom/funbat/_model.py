@@ -486,8 +486,9 @@ class FunBaT:
         """
         X, y = self._unpack(X, y, "X", "y")
         N, K = X.shape
-        if K < 1 or K > _MAX_MODES:
-            raise ValueError(f"X must have between 1 and {_MAX_MODES} columns, got {K}")
+        if K < 2 or K > _MAX_MODES:
+            raise ValueError(f"X must have between 2 and {_MAX_MODES} columns (one per tensor "
+                             f"mode), got {K}")
         if X_val is not None or y_val is not None:
             X_val, y_val = self._unpack(X_val, y_val, "X_val", "y_val")
             if X_val.shape[1] != K:
@@ -660,6 +661,13 @@ class FunBaT:
         self._check_fitted()
         th = np.exp(np.asarray(self._state["theta"]))
         return {"lengthscale": th[:, 0], "variance": th[:, 1]}
+
+    @property
+    def noise_variance_(self) -> float:
+        """Posterior mean of the noise variance, ``E[τ⁻¹] = b/(a − 1)`` (the noise term of
+        the predictive variance)."""
+        self._check_fitted()
+        return float(np.asarray(self._state["b"])) / (float(np.asarray(self._state["a"])) - 1.0)
 
     def plot_latent(self, mode: int, ax=None, *, num: int = 400, components: Sequence[int]
                     | None = None):

@@ -217,3 +217,8 @@ def test_associative_method_matches_scan():
     b = FunBaT(2, kernel="matern52", lengthscale=0.3, max_epochs=5, tol=0.0,
                method="associative").fit(X, y)
     np.testing.assert_allclose(a.predict(X), b.predict(X), atol=1e-8 * np.std(y))
+
+
+def test_single_column_x_raises():
+    with pytest.raises(ValueError, match="X must have between 2"):
+        FunBaT(1).fit(np.linspace(0, 1, 10)[:, None], np.ones(10))
