@@ -15,6 +15,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import data as data
 from . import io as io
 from . import plot as plot
+from . import potentials as potentials
 from . import tensor as tensor
 from .data import Box as Box
 from .data import Field as Field
