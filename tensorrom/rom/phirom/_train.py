@@ -185,13 +185,18 @@ def _loss(model, solver, mode, data, batch, idx, lam, tikhonov, dt):
 
         pred = jax.vmap(rk4)(z0, mu)
         mask = (ni + 1 < n_t).astype(z.dtype)[:, None]
-        l_dyn = jnp.sum(mask * ((pred - z1) / h) ** 2) / jnp.maximum(
-            jnp.sum(mask) * z.shape[-1], 1.0)
+        count = jnp.maximum(jnp.sum(mask) * z.shape[-1], 1.0)
+        l_dyn = jnp.sum(mask * ((pred - z1) / h) ** 2) / count
+        ref = jnp.sum(mask * ((z1 - z0) / h) ** 2) / count
+        l_dyn = l_dyn / (ref + jnp.asarray(1e-12, z.dtype))
     else:
         target = jax.vmap(lambda zz, m, uh: _dyn_target(model, solver, mode, zz, m, uh, points,
                                                         idx, tikhonov, None, dt))(z, mu, dec)
         pred = jax.vmap(model.velocity)(z, mu)
-        l_dyn = jnp.mean((pred - target) ** 2)
+        # relative to the batch's mean squared target: latent velocities are O(|z|/T), far
+        # smaller than the normalised fields, and an absolute loss leaves Psi under-fitted
+        ref = jax.lax.stop_gradient(jnp.mean(target**2))
+        l_dyn = jnp.mean((pred - target) ** 2) / (ref + jnp.asarray(1e-12, z.dtype))
     return (1.0 - lam) * l_rec + lam * l_dyn, (l_rec, l_dyn)
 
 
@@ -327,7 +332,8 @@ def train(model: PhiROM, solver, snapshots, config: TrainConfig | None = None, *
     the grid points, and descends ``(1 - lambda) L_rec + lambda L_dyn`` with
 
     ``L_rec = mean |D(z_n) - u_n|^2 / scale^2``,
-    ``L_dyn = mean |Psi(z_n, mu) - zdot*_n|^2``,
+    ``L_dyn = mean |Psi(z_n, mu) - zdot*_n|^2 / mean |zdot*_n|^2`` (batch mean, the
+    denominator held constant in the gradient),
     ``zdot*_n = (J^T J + eps I)^{-1} J^T R(D(z_n); mu)`` on the sampled points (``J = dD/dz``),
 
     differentiating through the solver residual and the least squares. Non-finite steps are
