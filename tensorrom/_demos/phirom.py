@@ -25,7 +25,7 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
     model = phirom.PhiROM.from_snapshots(solver, train, latent_size=4, decoder_width=16,
                                          decoder_depth=3, omega0=30.0, dynamics_width=32,
                                          dynamics_depth=2, key=jax.random.PRNGKey(0))
-    steps = 40 if quick else 120
+    steps = 15 if quick else 120
     cfg = phirom.TrainConfig(steps=steps, batch_size=32, gamma=0.1, lr=3e-3, lr_latent=3e-2)
     t0 = time.perf_counter()
     res = phirom.train(model, solver, train, cfg, progress=True)
