@@ -13,7 +13,6 @@ key of step ``k`` is ``fold_in(key, k)``, draws the same batches as an uninterru
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._atomic import write_json_atomic, write_leaves_atomic
 from .._validate import check_positive_float, check_positive_int
 from ..data import Trajectory
 from ._giorom import subset_indices
@@ -93,19 +93,12 @@ def _trainable(model):
 def save_checkpoint(path: str | Path, model, opt_state, step: int, extra: dict | None = None
                     ) -> Path:
     """Write ``path`` (leaves) and ``path.json`` (sidecar) atomically (tmp file + os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    eqx.tree_serialise_leaves(tmp, (model, opt_state))
-    os.replace(tmp, path)
+    path = write_leaves_atomic(path, (model, opt_state))
     meta = {"step": int(step),
             "hyperparameters": model.hyperparameters() if hasattr(model, "hyperparameters")
             else {}}
     meta.update(extra or {})
-    side = path.with_name(path.name + ".json")
-    tmp_side = side.with_name(side.name + ".tmp")
-    tmp_side.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp_side, side)
+    write_json_atomic(path.with_name(path.name + ".json"), meta)
     return path
 
 

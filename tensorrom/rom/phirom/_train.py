@@ -15,6 +15,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
+from ..._atomic import write_json_atomic, write_leaves_atomic
 from ..._validate import check_finite, check_positive_int
 from ..solvers._base import check_residual_shape
 from ._model import PhiROM, latent_velocity
@@ -258,17 +259,12 @@ def save_checkpoint(directory: str | os.PathLike, model: PhiROM, opt_state: Any,
     constructor arguments, the training configuration, the step and the loss history.
     """
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
     tree = (model, opt_state, np.asarray(step, np.int64), key)
-    tmp = d / "ckpt.eqx.tmp"
-    eqx.tree_serialise_leaves(tmp, tree)
-    os.replace(tmp, d / "ckpt.eqx")
+    path = write_leaves_atomic(d / "ckpt.eqx", tree)
     side = {"model": model.config_dict, "train": asdict(config), "step": int(step),
             "history": history or {}}
-    tmpj = d / "ckpt.json.tmp"
-    tmpj.write_text(json.dumps(side))
-    os.replace(tmpj, d / "ckpt.json")
-    return d / "ckpt.eqx"
+    write_json_atomic(d / "ckpt.json", side, indent=None)
+    return path
 
 
 def load_checkpoint(directory: str | os.PathLike, *, optimizer=None, like=None):
