@@ -31,8 +31,15 @@ def test_design_names_resolve():
     # DESIGN.md section 4: the names outside scripts rely on
     import tensorrom as tr
     from tensorrom.data import (  # noqa: F401
-        Box, Field, Graph, PointCloud, TensorGrid, Trajectory, farthest_point_sample,
-        radius_graph)
+        Box,
+        Field,
+        Graph,
+        PointCloud,
+        TensorGrid,
+        Trajectory,
+        farthest_point_sample,
+        radius_graph,
+    )
 
     assert callable(tr.tensor.hosvd) and callable(tr.tensor.hooi)
     assert hasattr(tr.ChebTucker, "from_separable") and hasattr(tr.ChebTucker, "from_cp")
