@@ -80,7 +80,7 @@ def spectral_init(inv: list[np.ndarray], y: np.ndarray, sizes: list[int], rank: 
         W = np.zeros(R**K)
         W[[sum(r * R**j for j in range(K)) for r in range(R)]] = 1.0
         return means, W
-    # ridge least squares for the core, normal equations accumulated in chunks
+    # least squares for the core: normal equations accumulated in chunks
     P = R**K
     G = np.zeros((P, P))
     h = np.zeros(P)
