@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# GPU checks on the device machine (one NVIDIA H100/H200; JAX with CUDA installed there).
+#
+#   1. the `gpu`-marked tests (GPU versus CPU agreement of every JAX path);
+#   2. every benchmark's GPU figures (ChebTucker JAX evaluation at 1e7 points, the Coulomb
+#      potential's JAX path next to fmm3dpy on the same machine, FunBaT epochs, GIOROM vs GNS
+#      to 100k points, Phi-ROM step and evaluation round, MPM);
+#   3. with the time left, the default test suite of the JAX parts on the GPU.
+#
+# Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
+# (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.
+# Every step has its own time limit, so one hang costs only its step; the whole script stays
+# under BUDGET seconds (default 560).
+set -u
+OUT=${OUT:-/tmp/tensorrom-device}
+mkdir -p "$OUT"
+LOG=$OUT/device.log
+BUDGET=${BUDGET:-560}
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false MPLBACKEND=Agg
+if compgen -G ".whl/*.whl" > /dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+PQR=.devdata/adk_open.pqr
+
+step() {  # step NAME SECONDS CMD...
+    local name=$1 limit=$2
+    shift 2
+    local left=$((BUDGET - SECONDS))
+    if [ "$left" -lt 20 ]; then echo "=== $name: skipped (budget spent)" | tee -a "$LOG"; return; fi
+    [ "$limit" -gt "$left" ] && limit=$left
+    echo "=== $name (limit ${limit}s, t=${SECONDS}s): $*" | tee -a "$LOG"
+    local t0=$SECONDS
+    timeout "$limit" "$@" >> "$LOG" 2>&1
+    echo "--- $name: rc=$? in $((SECONDS - t0))s" | tee -a "$LOG"
+}
+
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+    python3 -c "import jax, numpy, numba, equinox, diffrax, optax; print('jax', jax.__version__,
+jax.devices(), 'numpy', numpy.__version__, 'numba', numba.__version__, 'equinox',
+equinox.__version__, 'diffrax', diffrax.__version__, 'optax', optax.__version__)"
+    nproc
+} >> "$LOG" 2>&1
+
+STAGE=${1:-all}
+if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
+    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider --no-header \
+        tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
+        tests/lagrangian/mpm/test_solver.py
+    step bench-chebtucker 70 python3 benchmarks/bench_chebtucker.py --skip-compression \
+        --points 1e7 --chebval-points 500 --no-protein
+    step bench-potentials 120 python3 benchmarks/bench_potentials.py --pqr "$PQR"
+    step bench-phirom 60 python3 benchmarks/bench_phirom.py
+    step bench-giorom 60 python3 benchmarks/bench_giorom.py
+    step bench-funbat 100 python3 benchmarks/bench_funbat.py
+    step bench-mpm 45 python3 benchmarks/bench_mpm.py --quick
+    step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider --no-header -n 4 \
+        tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
+fi
+echo "total ${SECONDS}s" | tee -a "$LOG"
+grep -E "^(===|---)|passed|failed|error" "$LOG" | tail -n 60
