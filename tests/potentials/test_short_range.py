@@ -12,7 +12,7 @@ from tensorrom.potentials import (
     short_range_field,
     short_range_on_grid,
 )
-from tensorrom.potentials._short_range import erfc_table
+from tensorrom.potentials._short_range import short_kernel_polynomial
 
 
 @pytest.fixture
@@ -30,14 +30,22 @@ def brute(pc, targets, split):
     return k @ pc["charge"]
 
 
-def test_erfc_table_accuracy():
-    # cubic Hermite with step 0.01: error <= h^4 max|erfc''''| / 384 < 2e-10
-    table, inv = erfc_table(4.0)
-    t = np.linspace(0, 4.0, 10001)
-    a = np.minimum((t * inv).astype(int), table.shape[0] - 1)
-    s = t * inv - a
-    val = table[a, 0] + s * (table[a, 1] + s * (table[a, 2] + s * table[a, 3]))
-    assert np.max(np.abs(val - erfc(t))) < 2e-10
+@pytest.mark.parametrize("rtol", [1e-2, 1e-6, 1e-10, 1e-12])
+def test_short_kernel_polynomial_accuracy(rtol):
+    # erf(beta r)/r as a polynomial in r^2 on [0, r_cut], r_cut from the split rule
+    # erfc(beta r_cut) = rtol/4; requested accuracy tol * 2 beta/sqrt(pi), checked here on a
+    # grid 10x denser than the one the fit was checked on (and through 1/r - poly = erfc/r)
+    beta = 0.37
+    split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), rtol, beta=beta)
+    tol = max(1e-3 * rtol, 1e-13)
+    c = short_kernel_polynomial(beta, split.r_cut, tol)
+    r = np.linspace(1e-3, split.r_cut, 40001)
+    y = 2.0 * r * r / split.r_cut ** 2 - 1.0
+    got = 1.0 / r - np.polynomial.polynomial.polyval(y, c)
+    kmax = 2.0 * beta / np.sqrt(np.pi)
+    # 1.5 x tol: the fit was verified on 4001 points only; 1/r - poly cancels to
+    # ~eps / r_min = 2e-13 absolute at r = 1e-3
+    assert np.max(np.abs(got - erfc(beta * r) / r)) <= 1.5 * tol * kmax + 1e-12
 
 
 def test_cell_list_holds_every_particle_once(rng):
@@ -52,7 +60,7 @@ def test_short_range_matches_brute_force(system, rng):
     targets = rng.uniform(-9.0, 9.0, size=(400, 3))
     got = short_range(pc, targets, split, min_distance=0.0)
     want = brute(pc, targets, split)
-    # the tabulated erfc is accurate to 2e-10, times sum_j |q_j| / r_j (< 1e3 here)
+    # kernel error <= 1e-3 rtol * 2 beta/sqrt(pi) ~ 8e-10 per pair, times sum_j |q_j| (< 300)
     np.testing.assert_allclose(got, want, rtol=0, atol=2e-7)
 
 
@@ -61,7 +69,7 @@ def test_grid_kernel_matches_point_kernel(system):
     grid = TensorGrid.uniform(Box([-9.0, -9.0, -9.0], [9.0, 8.0, 9.5]), (11, 13, 12))
     on_grid = short_range_on_grid(pc, grid, split, min_distance=0.0)
     at_points = short_range(pc, grid.points(), split, min_distance=0.0)
-    # same table, same pairs: identical up to summation order
+    # same polynomial kernel, same pairs: identical up to summation order
     np.testing.assert_allclose(on_grid.reshape(-1), at_points, rtol=0, atol=1e-12)
 
 
