@@ -92,7 +92,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (CI)")
     ap.add_argument("--out", default=None, help="directory for a JSON record")
-    ap.add_argument("--method", default="scan", choices=["scan", "associative"])
+    ap.add_argument("--method", default="auto", choices=["auto", "scan", "associative"],
+                    help="Kalman smoother variant (auto: associative on a GPU, scan on a CPU)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

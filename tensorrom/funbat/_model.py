@@ -371,7 +371,11 @@ class FunBaT:
         learn_hyperparameters: learn (ℓ_k, σ²_k) per mode by maximising the evidence of the
             pseudo-observations (``hyper_steps`` Adam steps per epoch, rate ``hyper_lr``).
         seed: seed of the perturbation of the spectral initial latent means.
-        method: ``"scan"`` (sequential Kalman) or ``"associative"`` (parallel scan).
+        method: ``"scan"`` (sequential Kalman, O(n) depth), ``"associative"`` (parallel scan,
+            O(log n) depth) or ``"auto"`` (the default: ``"associative"`` when JAX's default
+            backend is a GPU, ``"scan"`` otherwise). On an H200 a sequential scan over the 1461
+            coordinates of a Beijing mode is launch-bound (0.31 s per epoch at R=2) while the
+            associative scan takes 0.017 s; on a CPU the sequential scan is the faster one.
         noise_prior: (a₀, b₀) of the Gamma prior on the noise precision τ.
         chunk_size: observations per chunk of the aggregation scans (bounds peak memory).
         init_scale: RMS of the initial latent means relative to σ_k (spectral start, see
@@ -396,7 +400,7 @@ class FunBaT:
                  variance: Any = 1.0, core: str = "tucker", damping: float = 0.5,
                  max_epochs: int = 100, tol: float = 1e-4,
                  learn_hyperparameters: bool = False, seed: int = 0, *,
-                 method: str = "scan", noise_prior: tuple[float, float] = (1e-3, 1e-3),
+                 method: str = "auto", noise_prior: tuple[float, float] = (1e-3, 1e-3),
                  hyper_steps: int = 5, hyper_lr: float = 0.05, chunk_size: int = 32768,
                  init_scale: float = 1.0, init_noise: float = 0.1, progress: bool = False):
         self.rank = check_positive_int(rank, "rank")
@@ -424,8 +428,8 @@ class FunBaT:
         self.tol = check_positive_float(tol, "tol", allow_zero=True)
         self.learn_hyperparameters = bool(learn_hyperparameters)
         self.seed = int(seed)
-        if method not in ("scan", "associative"):
-            raise ValueError(f"method must be 'scan' or 'associative', got {method!r}")
+        if method not in ("auto", "scan", "associative"):
+            raise ValueError(f"method must be 'auto', 'scan' or 'associative', got {method!r}")
         self.method = method
         if len(noise_prior) != 2:
             raise ValueError("noise_prior must be a pair (a0, b0)")
@@ -438,6 +442,12 @@ class FunBaT:
         self.init_noise = check_positive_float(init_noise, "init_noise")
         self.progress = bool(progress)
         self._state = None
+
+    def _method(self) -> str:
+        """The Kalman-smoother variant used: ``method``, with ``"auto"`` resolved."""
+        if self.method != "auto":
+            return self.method
+        return "associative" if jax.default_backend() == "gpu" else "scan"
 
     # -- input handling ------------------------------------------------------------------------
     @staticmethod
@@ -464,7 +474,7 @@ class FunBaT:
 
     def _cfg(self) -> tuple:
         cfg = dict(K=self._K, rank=self.rank, kernel=self.kernel, core=self.core,
-                   damping=float(self.damping), method=self.method,
+                   damping=float(self.damping), method=self._method(),
                    sizes=tuple(len(c) for c in self.coords_),
                    learn=self.learn_hyperparameters, hyper_steps=self.hyper_steps,
                    hyper_lr=self.hyper_lr, a0=self.noise_prior[0], b0=self.noise_prior[1],

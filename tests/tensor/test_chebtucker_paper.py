@@ -80,8 +80,9 @@ def test_protein_long_range_potential():
 
 def test_lattice_long_range_potential():
     # acceptance 3: long-range potential of a 24x24x4 slab of 2304 charges (difference of two
-    # CP sums, ASC - AvC), n = 960 grid on [-1, 1]^3. The combination is the authors' (lattice_plots.m of
-    # bonans/ChebTuck): Ldip = [ASC, AvC] with weights +1 for ASC and -1 for AvC; each block
+    # CP sums, ASC - AvC), n = 960 grid on [-1, 1]^3. The combination is the authors'
+    # (lattice_plots.m of bonans/ChebTuck): Ldip = [ASC, AvC] with weights +1 for ASC and -1
+    # for AvC; each block
     # stores its 25 Gaussian columns from wide to narrow and the last 11 are the short-range
     # part, so the long-range part is the first 14 columns of each block; the factors are
     # rescaled to the physical box, times Lat.x[-1]/2, Lat.y[-1]/2 and Lat.z[-1]/1 per mode.

@@ -58,13 +58,15 @@ def test_load_dataset_trajectories(dataset):
     assert t.particle_type.shape == (120,)
 
 
-def test_same_seed_same_dataset(dataset, tmp_path):
+def test_same_seed_same_dataset(dataset, tmp_path, assert_repeatable):
     other = tmp_path / "again.h5"
     mpm.generate_dataset(other, "sand", seed=3, **KW)
     with h5py.File(dataset, "r") as a, h5py.File(other, "r") as b:
         for k in a["trajectories"]:
-            np.testing.assert_array_equal(a["trajectories"][k]["positions"][()],
-                                          b["trajectories"][k]["positions"][()])
+            # bit-identical on the CPU; GPU atomics reorder float32 sums (see test_solver's
+            # test_same_seed_bit_identical): 1e-4 m is under 1 % of a 16-cell grid spacing
+            assert_repeatable(a["trajectories"][k]["positions"][()],
+                              b["trajectories"][k]["positions"][()], gpu_atol=1e-4)
     assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob("*.parts"))
 
 

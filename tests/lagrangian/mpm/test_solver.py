@@ -52,9 +52,12 @@ def test_total_mass_conserved_on_grid(thrown_traj):
     assert thrown_traj.metadata["total_mass"] == pytest.approx(total, rel=1e-15)
 
 
-def test_same_seed_bit_identical(thrown_traj):
+def test_same_seed_bit_identical(thrown_traj, assert_repeatable):
     again = mpm.simulate(_thrown(), 30, frame_dt=1 / 100)
-    np.testing.assert_array_equal(np.asarray(again.positions), np.asarray(thrown_traj.positions))
+    # bit-identical on the CPU; on a GPU without deterministic ops the float32 atomic P2G sums
+    # reorder (1e-7 relative per substep), amplified by three colliding bodies over 300
+    # substeps to 2.2e-6 m on an H200: 1e-4 m is 0.3 % of the 1/32 m particle spacing.
+    assert_repeatable(again.positions, thrown_traj.positions, gpu_atol=1e-4)
     other = mpm.simulate(_thrown(seed=1), 30, frame_dt=1 / 100)
     assert not np.array_equal(np.asarray(other.positions), np.asarray(thrown_traj.positions))
 
