@@ -16,7 +16,11 @@ OUT=${OUT:-/tmp/tensorrom-device}
 mkdir -p "$OUT"
 LOG=$OUT/device.log
 BUDGET=${BUDGET:-560}
+# NUMBA_NUM_THREADS: tests/conftest.py pins 2 otherwise, which clashes with numba already
+# initialised by the image's plugins; -p no:benchmark: pytest-benchmark there warns under xdist
+# and our warnings are errors.
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false MPLBACKEND=Agg
+export NUMBA_NUM_THREADS=${NUMBA_NUM_THREADS:-$(nproc)}
 if compgen -G ".whl/*.whl" > /dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl || exit 1
@@ -47,7 +51,7 @@ equinox.__version__, 'diffrax', diffrax.__version__, 'optax', optax.__version__)
 
 STAGE=${1:-all}
 if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
-    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider --no-header \
+    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark --no-header \
         tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
         tests/lagrangian/mpm/test_solver.py
     step bench-chebtucker 70 python3 benchmarks/bench_chebtucker.py --skip-compression \
@@ -57,7 +61,7 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
     step bench-giorom 60 python3 benchmarks/bench_giorom.py
     step bench-funbat 100 python3 benchmarks/bench_funbat.py
     step bench-mpm 45 python3 benchmarks/bench_mpm.py --quick
-    step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider --no-header -n 4 \
+    step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider -p no:benchmark --no-header -n 6 \
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
 fi
 echo "total ${SECONDS}s" | tee -a "$LOG"
