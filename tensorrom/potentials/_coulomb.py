@@ -28,7 +28,7 @@ import numpy as np
 from .._validate import check_positive_float
 from ..data import Box, Field, PointCloud, TensorGrid
 from ..tensor import ChebTucker
-from ._long_range import long_range
+from ._long_range import evaluate_points, long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
     _raise_too_close,
@@ -189,6 +189,8 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     split.box.check_contains(t, "targets", atol=1e-9)
     short = short_range(particles, t, split, backend=backend, min_distance=min_distance)
     ct = _long_part(particles, split, long_part)
+    if backend == "numba":
+        return evaluate_points(ct, t) + short
     return ct.evaluate(t, backend=backend) + short
 
 
@@ -278,6 +280,6 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
     short, min_r2 = _short_numba(coords, charges, coords, split, True)
     _raise_coincident(min_r2, min_distance)
     ct = long_range(particles, split)
-    v_long = ct.evaluate(coords)
+    v_long = evaluate_points(ct, coords)
     per = charges * (v_long - charges * split.self_term + short)
     return 0.5 * float(math.fsum(per))

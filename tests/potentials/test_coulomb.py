@@ -67,6 +67,22 @@ def test_long_range_matches_direct_erf_sum(rng):
     assert np.max(np.abs(ct(pts) - ref)) / np.max(np.abs(ref)) <= 1e-7
 
 
+def test_blas_evaluation_matches_chebtucker_evaluate(rng):
+    # evaluate_points (the GEMM path coulomb uses) is the same polynomial as
+    # ChebTucker.evaluate, in another summation order: agreement to rounding (1e-13 of max|V|)
+    from tensorrom.potentials._long_range import evaluate_points
+
+    coords = rng.uniform(-6, 6, size=(80, 3))
+    pc = PointCloud(coords, {"charge": rng.normal(size=80)})
+    ct = long_range(pc, rtol=1e-6)
+    pts = ct.box.from_reference(rng.uniform(-1, 1, size=(3001, 3)))
+    pts[0] = ct.box.lower  # the box corners are valid points
+    pts[1] = ct.box.upper
+    want = ct.evaluate(pts)
+    got = evaluate_points(ct, pts, chunk=512)  # several chunks and a partial one
+    assert np.max(np.abs(got - want)) <= 1e-13 * np.max(np.abs(want))
+
+
 def test_field_matches_direct_field():
     pc = nacl_cluster(4, vacancies=3, seed=0)
     t = targets_away_from(pc.coords, 100, 0.8, 1.5, seed=2)
