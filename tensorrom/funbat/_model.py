@@ -241,7 +241,11 @@ def _build_epoch(cfg_items: tuple):
             WLam = rho * Etau * G + (1.0 - rho) * state["W_Lam"]
             Wh = rho * Etau * h + (1.0 - rho) * state["W_h"]
             prec = jnp.eye(R**K, dtype=G.dtype) + WLam
-            W_cov = jnp.linalg.inv(prec)
+            # prec = I + WLam is symmetric with eigenvalues >= 1: invert through eigh (no
+            # LU/triangular solve; XLA's CPU triangular-solve kernel was seen to deadlock on a
+            # 2-thread pool at R = 7, see docs/funbat.md), exactly symmetric by construction
+            ev, V = jnp.linalg.eigh(0.5 * (prec + prec.T))
+            W_cov = (V / ev) @ V.T
             W_cov = 0.5 * (W_cov + W_cov.T)
             W_mean = W_cov @ Wh
             EWW = W_cov + jnp.outer(W_mean, W_mean)
