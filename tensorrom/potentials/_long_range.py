@@ -91,32 +91,38 @@ def _grouped_factor_values(nodes, centres, exponents, out):
             out[a, k, j] = math.exp(-p * d * d)
 
 
-_GRAM_SPLIT = 1e-10  # eigenvalues of a Gram matrix above this x the largest are resolved
+_GRAM_SPLIT = 1e-11  # eigenvalues of a Gram matrix above this x the largest are resolved
 
 
-def _left_basis(c: np.ndarray, thr: float, max_pass: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def _left_basis(c: np.ndarray, thr: float,
+                max_pass: int = 5) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Left singular vectors and values of ``c`` (m, n), n >> m, accurate enough to truncate
     at a Frobenius tail ``thr``.
 
-    The Gram matrix :math:`cc^T` resolves eigenvalues only down to about
-    :math:`\epsilon\,\sigma_{max}^2` (singular values to :math:`\sqrt\epsilon\,\sigma_{max}`).
-    Deflation: the eigenvectors with eigenvalues above ``_GRAM_SPLIT`` x the largest are
-    kept, ``c`` is projected onto the complement of their span (norm at most
-    :math:`\sqrt{m\cdot 10^{-10}}\,\sigma_{max}`) and that remainder is decomposed the
-    same way, until whatever is left is below ``thr / 100``. The columns returned are
-    orthonormal (products of orthogonal matrices) and the singular values of each pass come
-    from a Gram matrix formed from the data, not from the previous pass. Cost per pass
-    :math:`O(m^2 n)` in BLAS-3.
+    The Gram matrix :math:`cc^T` resolves eigenvalues only down to a small multiple of
+    :math:`\epsilon\,\sigma_{max}^2` (singular values to about
+    :math:`\sqrt\epsilon\,\sigma_{max}`). Deflation: the eigenvectors with eigenvalues above
+    ``_GRAM_SPLIT`` x the largest are kept, ``c`` is projected onto the complement of their
+    span and that remainder is decomposed the same way (its Gram matrix formed from the data),
+    until the part a pass cannot resolve, :math:`\sqrt{n_{below}\cdot\text{floor}}`, is at
+    most ``thr / 2``. The columns returned are orthonormal (products of orthogonal matrices).
+    Cost per pass :math:`O(m^2 n)` in BLAS-3.
+
+    Returns:
+        (U (m, m), singular values (m,), noise): ``noise`` bounds the error of the tail
+        estimates :math:`(\sum_{i\ge r}\sigma_i^2)^{1/2}`; truncate at ``thr - noise``.
     """
     vs, ss = [], []
     rot = None
     block = c
+    noise = 0.0
     for it in range(max_pass):
         w, v = np.linalg.eigh(block @ block.T)
         w, v = np.clip(w[::-1], 0.0, None), v[:, ::-1]
         floor = _GRAM_SPLIT * float(w[0])
         k = int(np.count_nonzero(w > floor))
-        if k == w.size or w.size * floor <= (1e-2 * thr) ** 2 or it == max_pass - 1:
+        noise = math.sqrt((w.size - k) * floor)
+        if k == w.size or noise <= 0.5 * thr or it == max_pass - 1:
             k = w.size
         vs.append(v[:, :k] if rot is None else rot @ v[:, :k])
         ss.append(np.sqrt(w[:k]))
@@ -125,7 +131,14 @@ def _left_basis(c: np.ndarray, thr: float, max_pass: int = 5) -> tuple[np.ndarra
         tail = v[:, k:]
         rot = tail if rot is None else rot @ tail
         block = tail.T @ block
-    return np.concatenate(vs, axis=1), np.concatenate(ss)
+    return np.concatenate(vs, axis=1), np.concatenate(ss), noise
+
+
+def _truncate(s: np.ndarray, thr: float, noise: float) -> tuple[int, float]:
+    """(rank, bound on the discarded Frobenius tail) for singular values with estimate
+    error ``noise`` (see :func:`_left_basis`)."""
+    r = max(truncation_rank(s, max(thr - noise, 0.0)), 1)
+    return r, float(np.sqrt(np.sum(s[r:] ** 2))) + noise
 
 
 def _cp_core3(w: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -140,7 +153,7 @@ def _cp_core3(w: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.
     n = w.size
     xw = x * w
     out = np.zeros((r1 * r2, r3))
-    step = max(64, (1 << 18) // max(r1 * r2, 1))
+    step = max(32, (1 << 17) // max(r1 * r2, 1))
     for s in range(0, n, step):
         e = min(n, s + step)
         kr = (xw[:, None, s:e] * y[None, :, s:e]).reshape(r1 * r2, e - s)
@@ -184,11 +197,11 @@ def _rhosvd_groups(coords: np.ndarray, charges: np.ndarray, exponents: np.ndarra
     us, svals = [], []
     err = 0.0
     for f in normed:
-        u, s = _left_basis(f.reshape(f.shape[0], -1), thr)
-        r = max(truncation_rank(s, thr), 1)
+        u, s, noise = _left_basis(f.reshape(f.shape[0], -1), thr)
+        r, tail = _truncate(s, thr, noise)
         us.append(np.ascontiguousarray(u[:, :r]))
         svals.append(s)
-        err += wnorm * float(np.sqrt(np.sum(s[r:] ** 2)))
+        err += wnorm * tail
     ranks = tuple(u.shape[1] for u in us)
     proj = [(u.T @ f.reshape(f.shape[0], -1)).reshape(u.shape[1], kk, n)
             for u, f in zip(us, normed)]
@@ -199,9 +212,9 @@ def _rhosvd_groups(coords: np.ndarray, charges: np.ndarray, exponents: np.ndarra
         tail = 0.0
         for p in proj:
             pk = p[:, k, :]
-            q, s = _left_basis(pk, thr_g)
-            r = max(truncation_rank(s, thr_g), 1)
-            tail += float(np.sqrt(np.sum(s[r:] ** 2)))
+            q, s, noise = _left_basis(pk, thr_g)
+            r, t = _truncate(s, thr_g, noise)
+            tail += t
             q = q[:, :r]
             parts.append(q.T @ pk)
             bases.append(q)
