@@ -3,6 +3,7 @@ inversion, forecasts and bad input."""
 
 import equinox as eqx
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -43,8 +44,22 @@ def test_latent_velocity_equals_lstsq(rng):
     f = rng.normal(size=40)
     got = phirom.latent_velocity(jnp.asarray(jac), jnp.asarray(f))
     ref, *_ = jnp.linalg.lstsq(jnp.asarray(jac), jnp.asarray(f))
-    # normal equations vs SVD least squares; cond(J)^2 ~ 1e3 -> agreement to ~1e-12
+    # QR vs SVD least squares, cond(J) ~ 30: both backward stable, agreement to ~1e-13
     np.testing.assert_allclose(np.asarray(got), np.asarray(ref), rtol=1e-10, atol=1e-12)
+
+
+def test_latent_velocity_tikhonov_matches_regularised_normal_equations(rng):
+    jac = rng.normal(size=(25, 4)) * np.array([1.0, 3.0, 0.3, 10.0])
+    f = rng.normal(size=25)
+    tik = 1e-2
+    got = phirom.latent_velocity(jnp.asarray(jac), jnp.asarray(f), tikhonov=tik)
+    jtj = jac.T @ jac
+    eps = tik * np.trace(jtj) / 4
+    ref = np.linalg.solve(jtj + eps * np.eye(4), jac.T @ f)
+    # stacked QR vs the normal equations (cond ~ 1e3 after regularisation): ~1e-12
+    np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-10, atol=1e-12)
+    # and the regularisation is active: the plain least squares differs by O(eps) terms
+    assert np.linalg.norm(np.asarray(got) - np.linalg.lstsq(jac, f, rcond=None)[0]) > 1e-4
 
 
 class _LinearDecoder(eqx.Module):
@@ -142,9 +157,38 @@ def test_nan_steps_are_skipped_and_counted():
     m0 = _model(dtype="float32")
     cfg = phirom.TrainConfig(steps=4, warmup_steps=2, max_nan_steps=10, **_CFG)
     res = phirom.train(m0, bad, _snapshots(), cfg)
-    # two warm-up steps (lambda = 0: still NaN * 0 = NaN) are skipped as well: all 4 counted
+    # two warm-up steps (dynamics loss still NaN, only its gradient path is cut) are
+    # skipped as well: all 4 counted
     assert res.nan_steps == 4
     np.testing.assert_array_equal(np.asarray(res.model.latents), np.asarray(m0.latents))
+
+
+def test_warmup_cuts_dynamics_gradient_to_decoder_and_codes():
+    from tensorrom.rom.phirom._train import _loss, _prepare
+
+    model = _model()
+    data = _prepare(model, _SOLVER, _snapshots())
+    model = eqx.tree_at(lambda m: m.latents, model, 0.1 * jax.random.normal(
+        jax.random.PRNGKey(1), model.latents.shape, model.dtype))
+    batch = (jnp.asarray([0, 1, 1]), jnp.asarray([2, 0, 5]))
+    idx = jnp.tile(jnp.arange(0, 32, 2), (3, 1))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def grads(lam, couple):
+        def f(p):
+            return _loss(eqx.combine(p, static), _SOLVER, "phirom", data[:3], batch, idx,
+                         jnp.asarray(lam), jnp.asarray(couple), 0.0, data[3], "relative")[0]
+        return jax.grad(f)(params)
+
+    warm, rec, full = grads(0.5, 0.0), grads(0.0, 0.0), grads(0.5, 1.0)
+    # warm-up: decoder and codes see only (1 - lambda) grad L_rec (float64 round-off) ...
+    for a, b in zip(jax.tree.leaves((warm.decoder, warm.latents)),
+                    jax.tree.leaves((rec.decoder, rec.latents))):
+        np.testing.assert_allclose(np.asarray(a), 0.5 * np.asarray(b), rtol=1e-12, atol=1e-14)
+    # ... while Psi is trained by the dynamics loss, and after the warm-up the dynamics
+    # gradient reaches the codes too
+    assert float(jnp.linalg.norm(jax.flatten_util.ravel_pytree(warm.dynamics)[0])) > 0
+    assert not np.allclose(np.asarray(full.latents), np.asarray(warm.latents), atol=1e-8)
 
 
 def test_too_many_nan_steps_raise():

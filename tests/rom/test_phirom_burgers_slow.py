@@ -14,7 +14,7 @@ def trained():
     solver = solvers.Burgers1D()
     train = solvers.burgers_dataset("train").window(0, 100)
     model = phirom.PhiROM.from_snapshots(solver, train, latent_size=4, decoder_width=32,
-                                         decoder_depth=4, omega0=30.0, dynamics_width=64,
+                                         decoder_depth=4, dynamics_width=64,
                                          dynamics_depth=4, dtype="float32",
                                          key=jax.random.PRNGKey(0))
     cfg = phirom.TrainConfig(steps=5000, batch_size=800, gamma=0.1)

@@ -24,15 +24,22 @@ def _invert_impl(model, values, points, z0, *, method, steps, lr, damping):
     if method == "adam":
         opt = optax.adam(lr)
 
+        def obj(zz):
+            return jnp.mean(misfit(zz) ** 2)
+
         def body(carry, _):
-            z, st = carry
-            g = jax.grad(lambda zz: jnp.mean(misfit(zz) ** 2))(z)
+            z, st, zb, lb = carry
+            val, g = jax.value_and_grad(obj)(z)
+            better = val < lb  # keep the best iterate: Adam with a large rate oscillates
+            zb = jnp.where(better, z, zb)
+            lb = jnp.where(better, val, lb)
             with jax.numpy_dtype_promotion("standard"):  # optax's int32 step count
                 up, st = opt.update(g, st, z)
-            return (optax.apply_updates(z, up), st), None
+            return (optax.apply_updates(z, up), st, zb, lb), None
 
-        (z, _), _ = jax.lax.scan(body, (z0, opt.init(z0)), None, length=steps)
-        return z
+        init = (z0, opt.init(z0), z0, jnp.asarray(jnp.inf, z0.dtype))
+        (z, _, zb, lb), _ = jax.lax.scan(body, init, None, length=steps)
+        return jnp.where(obj(z) < lb, z, zb)
 
     def gn(z, _):  # damped Gauss-Newton (Levenberg-Marquardt with a fixed damping)
         r = misfit(z)
@@ -53,7 +60,7 @@ _invert = eqx.filter_jit(
 
 
 def invert(model: PhiROM, values: Any, points: Any, *, method: str = "adam",
-           steps: int = 1000, lr: float = 1e-2, damping: float = 1e-4,
+           steps: int = 1000, lr: float = 0.1, damping: float = 1e-4,
            z0: Any = None) -> jax.Array:
     """Latent codes of new states: ``z* = argmin_z sum_j |D(x_j; z) - u_j|^2``.
 
@@ -67,8 +74,9 @@ def invert(model: PhiROM, values: Any, points: Any, *, method: str = "adam",
             must be finite.
         points: ``(M, d)`` observation points inside the training box (ValueError outside:
             the decoder is not trained to extrapolate in space).
-        method: ``"adam"`` (``steps`` Adam steps with rate ``lr``) or ``"gauss_newton"``
-            (``steps`` damped Gauss-Newton steps, relative damping ``damping``).
+        method: ``"adam"`` (``steps`` Adam steps with rate ``lr``, default 0.1, returning
+            the iterate of least misfit) or ``"gauss_newton"`` (``steps`` damped
+            Gauss-Newton steps, relative damping ``damping``).
         z0: starting codes ``(B, k)`` or ``(k,)`` (default: the mean code of the first
             training snapshots).
 

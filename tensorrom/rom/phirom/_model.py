@@ -8,6 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.linalg import solve_triangular
 
 from ..._validate import as_array, check_finite, check_positive_int
 from ._networks import DynamicsMLP, FilterDecoder, SineDecoder
@@ -20,9 +21,11 @@ _DECODERS = {"sine": SineDecoder, "filter": FilterDecoder}
 def latent_velocity(jacobian, f, *, tikhonov: float = 0.0):
     """Least-squares latent velocity ``zdot* = argmin |J zdot - f|^2 + eps |zdot|^2``.
 
-    Solved through the normal equations ``(J^T J + eps I) zdot = J^T f`` with the relative
-    Tikhonov weight ``eps = tikhonov * trace(J^T J) / k`` (``tikhonov = 0`` gives the
-    pseudo-inverse ``J^+ f`` for a full-column-rank ``J``).
+    Solved by a QR factorisation of the stacked system ``[J; sqrt(eps) I] zdot = [f; 0]``
+    (never the normal equations, whose condition number is squared: the networks train in
+    float32), with the relative Tikhonov weight ``eps = tikhonov * trace(J^T J) / k``;
+    ``tikhonov = 0`` gives the pseudo-inverse ``J^+ f`` for a full-column-rank ``J``.
+    Differentiable (JAX's QR derivative).
 
     Args:
         jacobian: ``J = dD/dz`` at the sampled grid entries, (m, k).
@@ -34,12 +37,18 @@ def latent_velocity(jacobian, f, *, tikhonov: float = 0.0):
 
     References:
         Hosseini Dashtbayaz et al., NeurIPS 2025 (arXiv:2505.14595), eq. for the latent
-        velocity target.
+        velocity target; Golub & Van Loan, *Matrix Computations*, 4th ed., sec. 5.3 (least
+        squares by QR) and 6.1 (Tikhonov).
     """
-    jtj = jacobian.T @ jacobian
-    k = jtj.shape[0]
-    eps = jnp.asarray(tikhonov, jtj.dtype) * jnp.trace(jtj) / k
-    return jnp.linalg.solve(jtj + eps * jnp.eye(k, dtype=jtj.dtype), jacobian.T @ f)
+    k = jacobian.shape[-1]
+    if tikhonov > 0:
+        eps = jnp.asarray(tikhonov, jacobian.dtype) * jnp.sum(jacobian**2) / k
+        a = jnp.concatenate([jacobian, jnp.sqrt(eps) * jnp.eye(k, dtype=jacobian.dtype)])
+        b = jnp.concatenate([f, jnp.zeros((k,), f.dtype)])
+    else:
+        a, b = jacobian, f
+    q, r = jnp.linalg.qr(a)
+    return solve_triangular(r, q.T @ b, lower=False)
 
 
 class PhiROM(eqx.Module):
@@ -78,8 +87,10 @@ class PhiROM(eqx.Module):
     @classmethod
     def create(cls, *, box: Any, n_traj: int, n_times: int, n_channels: int = 1,
                n_params: int = 1, latent_size: int = 4, decoder: str = "sine",
-               decoder_width: int = 32, decoder_depth: int = 4, omega0: float = 30.0,
-               dynamics_width: int = 64, dynamics_depth: int = 4,
+               decoder_width: int = 32, decoder_depth: int = 4, omega0: float | None = None,
+               decoder_init: str = "uniform", dynamics_width: int = 64,
+               dynamics_depth: int = 4, dynamics_embed: bool = True,
+               dynamics_activation: str = "swish_beta",
                u_stats: tuple = (0.0, 1.0), mu_stats: tuple = (0.0, 1.0),
                dtype: str = "float32", key) -> PhiROM:
         """A fresh model (latent memory initialised to zero).
@@ -91,9 +102,13 @@ class PhiROM(eqx.Module):
             n_channels: field channels ``C``.
             n_params: size ``p`` of the parameter vector ``mu``.
             latent_size: ``k`` (>= 1; the paper uses 4 for Burgers).
-            decoder: ``"sine"`` (SIREN MLP) or ``"filter"`` (multiplicative filter network).
-            decoder_width, decoder_depth, omega0: decoder size and first frequency.
+            decoder: ``"sine"`` (sine MLP) or ``"filter"`` (multiplicative filter network).
+            decoder_width, decoder_depth, omega0: decoder size and first frequency
+                (default 1 for ``"sine"``, the paper's Burgers decoder; 30 for ``"filter"``).
+            decoder_init: ``"uniform"`` (default) or ``"siren"`` (see :class:`SineDecoder`).
             dynamics_width, dynamics_depth: dynamics MLP size.
+            dynamics_embed, dynamics_activation: see :class:`DynamicsMLP` (defaults: the
+                parameter mapped linearly to ``k`` features, learned-slope swish).
             u_stats: ``(shift, scale)`` of the field values, scalars or (C,).
             mu_stats: ``(shift, scale)`` of the parameters, scalars or (p,).
             dtype: ``"float32"`` (default) or ``"float64"``.
@@ -114,6 +129,13 @@ class PhiROM(eqx.Module):
             raise ValueError(f"decoder must be one of {sorted(_DECODERS)}, got {decoder!r}")
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        if decoder_init not in ("uniform", "siren"):
+            raise ValueError(f"decoder_init must be 'uniform' or 'siren', got {decoder_init!r}")
+        if dynamics_activation not in ("swish", "swish_beta"):
+            raise ValueError("dynamics_activation must be 'swish' or 'swish_beta', got "
+                             f"{dynamics_activation!r}")
+        if omega0 is None:
+            omega0 = 1.0 if decoder == "sine" else 30.0
         config = dict(box=[list(lower), list(upper)],
                       n_traj=check_positive_int(n_traj, "n_traj"),
                       n_times=check_positive_int(n_times, "n_times"),
@@ -122,7 +144,10 @@ class PhiROM(eqx.Module):
                       latent_size=check_positive_int(latent_size, "latent_size"),
                       decoder=decoder, decoder_width=int(decoder_width),
                       decoder_depth=int(decoder_depth), omega0=float(omega0),
+                      decoder_init=decoder_init,
                       dynamics_width=int(dynamics_width), dynamics_depth=int(dynamics_depth),
+                      dynamics_embed=bool(dynamics_embed),
+                      dynamics_activation=dynamics_activation,
                       dtype=dtype)
         return cls._build(config, u_stats, mu_stats, key)
 
@@ -161,11 +186,15 @@ class PhiROM(eqx.Module):
         dt = jnp.float32 if c["dtype"] == "float32" else jnp.float64
         kd, kp = jax.random.split(key)
         d = len(c["box"][0])
+        # configurations written before these options existed: SIREN init, plain swish MLP
+        extra = {"init": c.get("decoder_init", "siren")} if c["decoder"] == "sine" else {}
         dec = _DECODERS[c["decoder"]](d, c["latent_size"], c["n_channels"],
                                       width=c["decoder_width"], depth=c["decoder_depth"],
-                                      omega0=c["omega0"], box=c["box"], key=kd, dtype=dt)
+                                      omega0=c["omega0"], box=c["box"], key=kd, dtype=dt,
+                                      **extra)
         dyn = DynamicsMLP(c["latent_size"], c["n_params"], width=c["dynamics_width"],
-                          depth=c["dynamics_depth"], key=kp, dtype=dt)
+                          depth=c["dynamics_depth"], embed=c.get("dynamics_embed", False),
+                          activation=c.get("dynamics_activation", "swish"), key=kp, dtype=dt)
         lat = jnp.zeros((c["n_traj"], c["n_times"], c["latent_size"]), dt)
 
         def stat(v, n, name):

@@ -36,9 +36,12 @@ class SineDecoder(eqx.Module):
 
     ``h_0 = [s(x), z]``, ``h_{l+1} = sin(omega_l (W_l h_l + b_l))``, ``D = W_L h_L + b_L``
     with ``s(x)`` the point mapped affinely onto ``[-1, 1]^d`` from the box,
-    ``omega_0 = omega0`` (first layer) and ``omega_l = 1`` afterwards, and SIREN's
-    initialisation (weights uniform in ``+-1/n_in`` for the first layer,
-    ``+-sqrt(6/n_in)`` for the others).
+    ``omega_0 = omega0`` (first layer) and ``omega_l = 1`` afterwards.
+
+    Two initialisations: ``init="uniform"`` (default) draws every weight and bias uniformly
+    in ``+-1/sqrt(n_in)`` (LeCun-uniform; with ``omega0 = 1`` a low-frequency sine network,
+    the Phi-ROM paper's Burgers decoder); ``init="siren"`` uses SIREN's scheme (first-layer
+    weights in ``+-1/n_in``, the others in ``+-sqrt(6/n_in)``, meant for ``omega0 = 30``).
 
     Args:
         in_size: spatial dimension ``d``.
@@ -46,7 +49,8 @@ class SineDecoder(eqx.Module):
         out_size: channels ``C``.
         width: hidden width (default 32).
         depth: hidden layers (default 4).
-        omega0: first-layer frequency (default 30, SIREN's value).
+        omega0: first-layer frequency (default 1; SIREN uses 30).
+        init: ``"uniform"`` or ``"siren"`` (see above).
         box: ``(lower, upper)`` of the domain (tuples of d floats).
         key: PRNG key.
         dtype: parameter dtype (default float32).
@@ -62,22 +66,28 @@ class SineDecoder(eqx.Module):
     omega0: float = eqx.field(static=True)
 
     def __init__(self, in_size: int, latent_size: int, out_size: int = 1, *, width: int = 32,
-                 depth: int = 4, omega0: float = 30.0, box: Any, key, dtype=jnp.float32):
+                 depth: int = 4, omega0: float = 1.0, init: str = "uniform", box: Any, key,
+                 dtype=jnp.float32):
         in_size = check_positive_int(in_size, "in_size")
         latent_size = check_positive_int(latent_size, "latent_size")
         width = check_positive_int(width, "width")
         depth = check_positive_int(depth, "depth")
         self.omega0 = check_positive_float(omega0, "omega0")
+        if init not in ("uniform", "siren"):
+            raise ValueError(f"init must be 'uniform' or 'siren', got {init!r}")
         self.lower = tuple(float(v) for v in box[0])
         self.upper = tuple(float(v) for v in box[1])
         keys = jax.random.split(key, depth + 1)
         n0 = in_size + latent_size
-        layers = [_uniform_linear(n0, width, 1.0 / n0, 1.0 / math.sqrt(n0), keys[0], dtype)]
-        for i in range(1, depth):
-            b = math.sqrt(6.0 / width)
-            layers.append(_uniform_linear(width, width, b, 1.0 / math.sqrt(width), keys[i], dtype))
-        b = math.sqrt(6.0 / width)
-        layers.append(_uniform_linear(width, out_size, b, 1.0 / math.sqrt(width), keys[-1], dtype))
+        sizes = [(n0, width)] + [(width, width)] * (depth - 1) + [(width, out_size)]
+        layers = []
+        for i, (n_in, n_out) in enumerate(sizes):
+            b = 1.0 / math.sqrt(n_in)
+            if init == "siren":
+                w = 1.0 / n_in if i == 0 else math.sqrt(6.0 / n_in)
+            else:
+                w = b
+            layers.append(_uniform_linear(n_in, n_out, w, b, keys[i], dtype))
         self.layers = tuple(layers)
 
     def __call__(self, x, z):
@@ -162,32 +172,67 @@ class FilterDecoder(eqx.Module):
         return h @ self.output.weight.T + self.output.bias
 
 
+def _swish_beta(x, beta):
+    """Swish with a learned slope, ``x sigmoid(softplus(beta) x) / 1.1`` (DINo's activation)."""
+    return x * jax.nn.sigmoid(jax.nn.softplus(beta) * x) / 1.1
+
+
 class DynamicsMLP(eqx.Module):
-    """Latent dynamics ``Psi(z, mu)``: an MLP on ``[z, mu]`` with swish activations.
+    """Latent dynamics ``Psi(z, mu)``: an MLP on ``[z, E mu]`` or ``[z, mu]``.
+
+    With ``embed=True`` (default) the normalised parameters first pass through a learned
+    linear map ``E mu + e`` onto ``k`` features, so the parameter and the latent code enter
+    the first layer with equal width (the Phi-ROM paper's parametrised dynamics network);
+    with ``embed=False`` ``mu`` is concatenated as it is. Hidden layers use
+    ``activation``: ``"swish_beta"`` (default; ``x sigmoid(softplus(beta_l) x) / 1.1`` with a
+    learned ``beta_l`` per layer, initialised at 0.5) or ``"swish"``.
 
     Args:
         latent_size: ``k``.
         n_params: size of ``mu``.
         width: hidden width (default 64).
         depth: hidden layers (default 4).
+        embed: map ``mu`` linearly to ``k`` features first (default True).
+        activation: ``"swish_beta"`` or ``"swish"``.
         key: PRNG key.
         dtype: parameter dtype (default float32).
 
     References:
-        Hosseini Dashtbayaz et al., NeurIPS 2025 (arXiv:2505.14595).
+        Hosseini Dashtbayaz et al., NeurIPS 2025 (arXiv:2505.14595); Yin et al. (DINo),
+        ICLR 2023 (learned-slope swish); Ramachandran et al., "Searching for Activation
+        Functions", 2017 (swish).
     """
 
-    mlp: eqx.nn.MLP
+    layers: tuple
+    betas: Any
+    embed: Any
+    activation: str = eqx.field(static=True)
 
     def __init__(self, latent_size: int, n_params: int, *, width: int = 64, depth: int = 4,
-                 key, dtype=jnp.float32):
+                 embed: bool = True, activation: str = "swish_beta", key,
+                 dtype=jnp.float32):
         latent_size = check_positive_int(latent_size, "latent_size")
         n_params = check_positive_int(n_params, "n_params", minimum=0)
-        self.mlp = eqx.nn.MLP(latent_size + n_params, latent_size,
-                              check_positive_int(width, "width"),
-                              check_positive_int(depth, "depth"),
-                              activation=jax.nn.swish, key=key, dtype=dtype)
+        width = check_positive_int(width, "width")
+        depth = check_positive_int(depth, "depth")
+        if activation not in ("swish", "swish_beta"):
+            raise ValueError(f"activation must be 'swish' or 'swish_beta', got {activation!r}")
+        self.activation = activation
+        keys = jax.random.split(key, depth + 2)
+        use_embed = bool(embed) and n_params > 0
+        self.embed = (eqx.nn.Linear(n_params, latent_size, key=keys[-1], dtype=dtype)
+                      if use_embed else None)
+        n0 = latent_size + (latent_size if use_embed else n_params)
+        sizes = [(n0, width)] + [(width, width)] * (depth - 1) + [(width, latent_size)]
+        self.layers = tuple(eqx.nn.Linear(a, b, key=k, dtype=dtype)
+                            for (a, b), k in zip(sizes, keys))
+        self.betas = (jnp.full((depth,), 0.5, dtype) if activation == "swish_beta" else None)
 
     def __call__(self, z, mu):
         """Latent velocity (k,) at ``z`` (k,) for normalised parameters ``mu`` (p,)."""
-        return self.mlp(jnp.concatenate([z, mu]))
+        m = self.embed(mu) if self.embed is not None else mu
+        h = jnp.concatenate([z, m])
+        for i, lin in enumerate(self.layers[:-1]):
+            h = lin(h)
+            h = _swish_beta(h, self.betas[i]) if self.betas is not None else jax.nn.swish(h)
+        return self.layers[-1](h)

@@ -43,14 +43,27 @@ class TrainConfig:
             spatial derivatives of the decoder; needs ``solver.pointwise_residual``).
         steps: optimiser steps.
         batch_size: snapshots per step (clipped to the number of snapshots).
-        gamma: fraction of grid points used for the latent velocity, in (0, 1].
+        gamma: fraction of grid points used for the latent velocity, in (0, 1] (a fresh
+            random subset for every snapshot of every step).
         lam: weight ``lambda`` of the dynamics gradient, in [0, 1]: the step follows
             ``(1 - lambda) grad L_rec + lambda grad L_dyn``.
+        loss: ``"relative"`` (default): per-snapshot relative L2 norms, not squared,
+            ``L_rec = mean_n |D(z_n) - u_n| / |u_n|`` and
+            ``L_dyn = mean_n |Psi(z_n) - zdot*_n| / |zdot*_n|`` (denominators held constant);
+            ``"mse"``: ``mean |D - u|^2 / scale^2`` and
+            ``mean |Psi - zdot*|^2 / mean |zdot*|^2`` (batch means).
         tikhonov: relative Tikhonov weight of the least squares (see ``latent_velocity``).
-        warmup_steps: first steps with ``lambda = 0`` (reconstruction only).
+        warmup_steps: first steps in which the dynamics loss trains ``Psi`` only: its
+            gradient with respect to the decoder and the latent memory is cut, so the
+            codes and the decoder first fit the data (default 1000).
         lr: peak learning rate of the networks; ``lr_latent`` that of the latent memory.
+        lr_schedule: ``"exponential"`` (default): ``lr * lr_decay_rate ** floor(step /
+            lr_decay_every)``, never below ``lr_end``; ``"cosine"``: cosine decay over
+            ``steps`` to ``lr_decay * lr``.
+        lr_decay_rate, lr_decay_every, lr_end: the exponential staircase.
         lr_decay: final / peak learning rate of the cosine schedule (1 = constant).
-        lr_warmup: steps of linear learning-rate warm-up.
+        lr_warmup: steps of linear learning-rate warm-up (cosine schedule only).
+        weight_decay: decoupled weight decay (AdamW) on the networks and the latent memory.
         max_nan_steps: abort (RuntimeError) after this many skipped non-finite steps.
         seed: PRNG seed of the batches and point samples.
         checkpoint_every: steps between checkpoints (when a directory is given).
@@ -61,12 +74,18 @@ class TrainConfig:
     batch_size: int = 800
     gamma: float = 0.1
     lam: float = 0.5
-    tikhonov: float = 1e-5
-    warmup_steps: int = 0
-    lr: float = 1e-3
-    lr_latent: float = 1e-2
+    loss: str = "relative"
+    tikhonov: float = 1e-6
+    warmup_steps: int = 1000
+    lr: float = 5e-3
+    lr_latent: float = 5e-3
+    lr_schedule: str = "exponential"
+    lr_decay_rate: float = 0.985
+    lr_decay_every: int = 50
+    lr_end: float = 1e-6
     lr_decay: float = 0.1
     lr_warmup: int = 0
+    weight_decay: float = 1e-4
     max_nan_steps: int = 100
     seed: int = 0
     checkpoint_every: int = 500
@@ -80,6 +99,18 @@ class TrainConfig:
             raise ValueError(f"gamma must be in (0, 1], got {self.gamma!r}")
         if not (isinstance(self.lam, (int, float)) and 0.0 <= self.lam <= 1.0):
             raise ValueError(f"lam must be in [0, 1], got {self.lam!r}")
+        if self.loss not in ("relative", "mse"):
+            raise ValueError(f"loss must be 'relative' or 'mse', got {self.loss!r}")
+        if self.lr_schedule not in ("exponential", "cosine"):
+            raise ValueError(f"lr_schedule must be 'exponential' or 'cosine', got "
+                             f"{self.lr_schedule!r}")
+        if not (0 < self.lr_decay_rate <= 1):
+            raise ValueError(f"lr_decay_rate must be in (0, 1], got {self.lr_decay_rate!r}")
+        check_positive_int(self.lr_decay_every, "lr_decay_every")
+        if not (self.lr_end >= 0):
+            raise ValueError(f"lr_end must be >= 0, got {self.lr_end!r}")
+        if not (self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if not (self.tikhonov >= 0):
             raise ValueError(f"tikhonov must be >= 0, got {self.tikhonov!r}")
         check_positive_int(self.warmup_steps, "warmup_steps", minimum=0)
@@ -115,34 +146,54 @@ def _labels(model):
 
 
 def make_optimizer(model: PhiROM, config: TrainConfig) -> optax.GradientTransformation:
-    """Adam with a (warm-up +) cosine schedule; separate rate for the latent memory.
+    """AdamW with the configured schedule; separate peak rate for the latent memory.
 
     The normalisation arrays of the model are frozen. The transformation is cached per
     (schedule, model structure), so repeated :func:`train` calls reuse the compiled step.
     """
     struct = jax.tree.structure(eqx.filter(model, eqx.is_inexact_array))
-    return _cached_optimizer(config.lr, config.lr_latent, config.steps, config.lr_decay,
-                             config.lr_warmup, struct, model)
+    if config.lr_schedule == "exponential":
+        sched = ("exponential", config.lr_decay_rate, config.lr_decay_every, config.lr_end)
+    else:
+        constant = config.lr_decay == 1 and config.lr_warmup == 0
+        sched = ("cosine", None if constant else config.steps, config.lr_decay,
+                 config.lr_warmup)
+    return _cached_optimizer(config.lr, config.lr_latent, sched, config.weight_decay,
+                             struct, model)
 
 
 _OPT_CACHE: dict = {}
 
 
-def _cached_optimizer(lr, lr_latent, steps, decay, warmup, struct, model):
-    # a constant rate (decay = 1, no warm-up) does not depend on the step count
-    k = (lr, lr_latent, None if (decay == 1 and warmup == 0) else steps, decay, warmup, struct)
+def _schedule(peak, sched):
+    if sched[0] == "exponential":
+        _, rate, every, end = sched
+        if rate == 1:
+            return peak
+        return optax.exponential_decay(peak, every, rate, staircase=True,
+                                       end_value=min(end, peak))
+    _, steps, decay, warmup = sched
+    if steps is None:
+        return peak
+    if warmup > 0:
+        return optax.warmup_cosine_decay_schedule(peak * 1e-2, peak, warmup, steps,
+                                                  peak * decay)
+    return optax.cosine_decay_schedule(peak, steps, decay)
+
+
+def _cached_optimizer(lr, lr_latent, sched, weight_decay, struct, model):
+    k = (lr, lr_latent, sched, weight_decay, struct)
     if k in _OPT_CACHE:
         return _OPT_CACHE[k]
 
-    def sched(peak):
-        if warmup > 0:
-            return optax.warmup_cosine_decay_schedule(peak * 1e-2, peak, warmup, steps,
-                                                      peak * decay)
-        return optax.cosine_decay_schedule(peak, steps, decay)
+    def adam(peak):
+        if weight_decay > 0:
+            return optax.adamw(_schedule(peak, sched), weight_decay=weight_decay)
+        return optax.adam(_schedule(peak, sched))
 
     opt = optax.multi_transform(
-        {"net": optax.adam(sched(lr)), "latent": optax.adam(sched(lr_latent)),
-         "frozen": optax.set_to_zero()}, _labels(model))
+        {"net": adam(lr), "latent": adam(lr_latent), "frozen": optax.set_to_zero()},
+        _labels(model))
     if len(_OPT_CACHE) > 32:
         _OPT_CACHE.clear()
     _OPT_CACHE[k] = opt
@@ -150,6 +201,17 @@ def _cached_optimizer(lr, lr_latent, steps, decay, warmup, struct, model):
 
 
 # -- losses --------------------------------------------------------------------------------
+def _scaled_grad(x, c):
+    """``x`` in the forward pass, its gradient multiplied by ``c`` in the backward pass."""
+    sg = jax.lax.stop_gradient(x)
+    return sg + c * (x - sg)
+
+
+def _norm(x, axis=-1):
+    # sqrt with a floor far below float32 resolution: finite gradient at an exact zero
+    return jnp.sqrt(jnp.sum(x * x, axis=axis) + jnp.asarray(1e-30, x.dtype))
+
+
 def _dyn_target(model, solver, mode, z, mu, u_hat, points, idx, tikhonov, z_next, dt):
     """Latent velocity target for one snapshot."""
     if mode == "phirom":
@@ -161,7 +223,7 @@ def _dyn_target(model, solver, mode, z, mu, u_hat, points, idx, tikhonov, z_next
     return latent_velocity(jac, f, tikhonov=tikhonov)
 
 
-def _loss(model, solver, mode, data, batch, idx, lam, tikhonov, dt):
+def _loss(model, solver, mode, data, batch, idx, lam, couple, tikhonov, dt, loss_kind):
     u_all, mus, points = data
     ti, ni = batch
     z = model.latents[ti, ni]
@@ -169,7 +231,11 @@ def _loss(model, solver, mode, data, batch, idx, lam, tikhonov, dt):
     u = u_all[ti, ni]
     dec = jax.vmap(lambda zz: model.decode(zz, points))(z)
     scale = jax.lax.stop_gradient(model.u_scale)
-    l_rec = jnp.mean(((dec - u) / scale) ** 2)
+    if loss_kind == "relative":
+        axes = tuple(range(1, dec.ndim))
+        l_rec = jnp.mean(_norm(dec - u, axes) / _norm(u, axes))
+    else:
+        l_rec = jnp.mean(((dec - u) / scale) ** 2)
     if mode == "dino":
         n_t = model.latents.shape[1]
         nxt = jnp.minimum(ni + 1, n_t - 1)
@@ -191,28 +257,42 @@ def _loss(model, solver, mode, data, batch, idx, lam, tikhonov, dt):
         ref = jnp.sum(mask * ((z1 - z0) / h) ** 2) / count
         l_dyn = l_dyn / (ref + jnp.asarray(1e-12, z.dtype))
     else:
-        target = jax.vmap(lambda zz, m, uh: _dyn_target(model, solver, mode, zz, m, uh, points,
-                                                        idx, tikhonov, None, dt))(z, mu, dec)
-        pred = jax.vmap(model.velocity)(z, mu)
-        # relative to the batch's mean squared target: latent velocities are O(|z|/T), far
-        # smaller than the normalised fields, and an absolute loss leaves Psi under-fitted
-        ref = jax.lax.stop_gradient(jnp.mean(target**2))
-        l_dyn = jnp.mean((pred - target) ** 2) / (ref + jnp.asarray(1e-12, z.dtype))
+        # during the warm-up (couple = 0) the dynamics loss reaches Psi only: its gradient
+        # through the codes, the decoded fields and the decoder Jacobian is cut
+        zd = _scaled_grad(z, couple)
+        decd = _scaled_grad(dec, couple)
+        md = eqx.tree_at(lambda m: m.decoder, model, jax.tree.map(
+            lambda p: _scaled_grad(p, couple) if eqx.is_inexact_array(p) else p,
+            model.decoder))
+        target = jax.vmap(lambda zz, m, uh, ii: _dyn_target(
+            md, solver, mode, zz, m, uh, points, ii, tikhonov, None, dt))(zd, mu, decd, idx)
+        pred = jax.vmap(model.velocity)(zd, mu)
+        if loss_kind == "relative":
+            ref = jax.lax.stop_gradient(_norm(target))
+            l_dyn = jnp.mean(_norm(pred - target) / (ref + jnp.asarray(1e-12, z.dtype)))
+        else:
+            # relative to the batch's mean squared target: latent velocities are O(|z|/T),
+            # far smaller than the normalised fields
+            ref = jax.lax.stop_gradient(jnp.mean(target**2))
+            l_dyn = jnp.mean((pred - target) ** 2) / (ref + jnp.asarray(1e-12, z.dtype))
     return (1.0 - lam) * l_rec + lam * l_dyn, (l_rec, l_dyn)
 
 
-def _train_step_impl(model, opt_state, data, key, lam, *, optimizer, solver, mode, batch_size,
-                     n_sample, tikhonov, dt):
+def _train_step_impl(model, opt_state, data, key, lam, couple, *, optimizer, solver, mode,
+                     batch_size, n_sample, tikhonov, dt, loss_kind):
     _TRACES["train_step"] += 1
     n_traj, n_t = model.latents.shape[:2]
     kb, ks = jax.random.split(key)
     flat = jax.random.permutation(kb, n_traj * n_t)[:batch_size]
     batch = (flat // n_t, flat % n_t)
-    idx = jnp.sort(jax.random.permutation(ks, data[2].shape[0])[:n_sample])
+    n_pts = data[2].shape[0]
+    idx = jax.vmap(lambda k: jnp.sort(jax.random.permutation(k, n_pts)[:n_sample]))(
+        jax.random.split(ks, batch_size))
     params, static = eqx.partition(model, eqx.is_inexact_array)
 
     def loss_fn(p):
-        return _loss(eqx.combine(p, static), solver, mode, data, batch, idx, lam, tikhonov, dt)
+        return _loss(eqx.combine(p, static), solver, mode, data, batch, idx, lam, couple,
+                     tikhonov, dt, loss_kind)
 
     (loss, (l_rec, l_dyn)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     finite = jnp.isfinite(loss) & jnp.all(jnp.asarray(
@@ -233,18 +313,19 @@ _train_step = eqx.filter_jit(_train_step_impl)
 
 def make_train_step(model: PhiROM, solver, config: TrainConfig, data, *,
                     optimizer: optax.GradientTransformation | None = None):
-    """The compiled step ``(model, opt_state, key, lam) -> (model, opt_state, l_rec, l_dyn,
-    skipped)`` and the initial optimiser state. Compiled once per model structure."""
+    """The compiled step ``(model, opt_state, key, lam, couple) -> (model, opt_state, l_rec,
+    l_dyn, skipped)`` and the initial optimiser state (``couple`` = 0 during the warm-up,
+    1 after). Compiled once per model structure."""
     optimizer = make_optimizer(model, config) if optimizer is None else optimizer
     n_snap = model.latents.shape[0] * model.latents.shape[1]
     n_points = data[2].shape[0]
     kw = dict(optimizer=optimizer, solver=solver, mode=config.mode,
               batch_size=min(config.batch_size, n_snap),
               n_sample=max(1, int(round(config.gamma * n_points))),
-              tikhonov=float(config.tikhonov), dt=float(data[3]))
+              tikhonov=float(config.tikhonov), dt=float(data[3]), loss_kind=config.loss)
 
-    def step(model, opt_state, key, lam):
-        return _train_step(model, opt_state, data[:3], key, lam, **kw)
+    def step(model, opt_state, key, lam, couple):
+        return _train_step(model, opt_state, data[:3], key, lam, couple, **kw)
 
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
     return step, opt_state
@@ -324,12 +405,13 @@ def train(model: PhiROM, solver, snapshots, config: TrainConfig | None = None, *
           progress: bool = False) -> TrainResult:
     """Train a :class:`PhiROM` on full-order snapshots through a differentiable solver.
 
-    Each step draws ``batch_size`` snapshots ``(u_n, mu)`` and a random fraction ``gamma`` of
-    the grid points, and descends ``(1 - lambda) L_rec + lambda L_dyn`` with
+    Each step draws ``batch_size`` snapshots ``(u_n, mu)`` and, per snapshot, a random
+    fraction ``gamma`` of the grid points, and descends ``(1 - lambda) L_rec + lambda L_dyn``
+    with (``loss="relative"``, the default; see :class:`TrainConfig` for ``"mse"``)
 
-    ``L_rec = mean |D(z_n) - u_n|^2 / scale^2``,
-    ``L_dyn = mean |Psi(z_n, mu) - zdot*_n|^2 / mean |zdot*_n|^2`` (batch mean, the
-    denominator held constant in the gradient),
+    ``L_rec = mean_n |D(z_n) - u_n| / |u_n|``,
+    ``L_dyn = mean_n |Psi(z_n, mu) - zdot*_n| / |zdot*_n|`` (the denominator held constant
+    in the gradient),
     ``zdot*_n = (J^T J + eps I)^{-1} J^T R(D(z_n); mu)`` on the sampled points (``J = dD/dz``),
 
     differentiating through the solver residual and the least squares. Non-finite steps are
@@ -367,15 +449,16 @@ def train(model: PhiROM, solver, snapshots, config: TrainConfig | None = None, *
         model, opt_state, start, key, side = load_checkpoint(checkpoint_dir, optimizer=optimizer,
                                                              like=model)
         hist = {k: list(v)[:start] for k, v in side.get("history", {}).items()} or hist
-    lam_on = jnp.asarray(config.lam, model.dtype)
-    lam_off = jnp.asarray(0.0, model.dtype)
+    lam = jnp.asarray(config.lam, model.dtype)
+    c_on = jnp.asarray(1.0, model.dtype)
+    c_off = jnp.asarray(0.0, model.dtype)
     bar = tqdm(total=config.steps, initial=start, desc=f"train ({config.mode})",
                disable=not progress)
     buf = []
     for i in range(start, config.steps):
         key, sub = jax.random.split(key)
-        lam = lam_off if i < config.warmup_steps else lam_on
-        model, opt_state, l_rec, l_dyn, bad = step_fn(model, opt_state, sub, lam)
+        couple = c_off if i < config.warmup_steps else c_on
+        model, opt_state, l_rec, l_dyn, bad = step_fn(model, opt_state, sub, lam, couple)
         buf.append((l_rec, l_dyn, bad))
         last = i + 1 == config.steps
         if (i + 1) % 50 == 0 or last or (checkpoint_dir is not None
