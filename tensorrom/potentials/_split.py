@@ -44,8 +44,10 @@ __all__ = ["RangeSplit"]
 
 _MAX_BETA_LENGTH = 20.0  # keeps the Tucker ranks of protein-sized boxes below ~60
 
-_CANDIDATE_DEGREES = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 192, 224, 256,
-                      320, 384, 448, 512)
+# steps of about 6-12 %: every extra degree costs work in each part of the long-range build
+_CANDIDATE_DEGREES = (16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 88,
+                      96, 104, 112, 120, 128, 144, 160, 176, 192, 224, 256, 288, 320, 384, 448,
+                      512)
 
 
 def _interp_error(beta_length: float, degree: int) -> float:
