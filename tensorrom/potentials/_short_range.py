@@ -143,11 +143,14 @@ def _kernels(degree: int):
 
 def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels below
     @numba.njit(cache=True, parallel=True)
-    def points(targets, coords, charges, r_cut2, s_scale, poly, lower, cell, shape, order,
-               start, self_index, out, min_r2):
+    def points(targets, visit, coords, charges, r_cut2, s_scale, poly, lower, cell, reach,
+               shape, order, start, self_index, out, min_r2):
+        """Targets in the order ``visit`` (sorted by cell, for cache locality); ``coords``
+        and ``charges`` sorted by cell (``order`` maps back to particle indices)."""
         m = targets.shape[0]
         nx, ny, nz = shape[0], shape[1], shape[2]
-        for i in numba.prange(m):
+        for ii in numba.prange(m):
+            i = visit[ii]
             tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
             cx = int(math.floor((tx - lower[0]) / cell))
             cy = int(math.floor((ty - lower[1]) / cell))
@@ -155,26 +158,26 @@ def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels b
             acc = 0.0
             best = np.inf
             si = self_index[i]
-            for ix in range(max(cx - 1, 0), min(cx + 2, nx)):
-                for iy in range(max(cy - 1, 0), min(cy + 2, ny)):
-                    for iz in range(max(cz - 1, 0), min(cz + 2, nz)):
-                        c = (ix * ny + iy) * nz + iz
-                        for p in range(start[c], start[c + 1]):
-                            j = order[p]
-                            if j == si:
-                                continue
-                            dx = tx - coords[j, 0]
-                            dy = ty - coords[j, 1]
-                            dz = tz - coords[j, 2]
-                            r2 = dx * dx + dy * dy + dz * dz
-                            if r2 < best:
-                                best = r2
-                            if r2 < r_cut2 and r2 > 0.0:
-                                y = r2 * s_scale - 1.0
-                                h = poly[DEG]
-                                for d in range(DEG - 1, -1, -1):
-                                    h = h * y + poly[d]
-                                acc += charges[j] * (1.0 / math.sqrt(r2) - h)
+            for ix in range(max(cx - reach, 0), min(cx + reach + 1, nx)):
+                for iy in range(max(cy - reach, 0), min(cy + reach + 1, ny)):
+                    c0 = (ix * ny + iy) * nz
+                    # the z-neighbour cells are consecutive: one contiguous run of particles
+                    for p in range(start[c0 + max(cz - reach, 0)],
+                                   start[c0 + min(cz + reach + 1, nz)]):
+                        if order[p] == si:
+                            continue
+                        dx = tx - coords[p, 0]
+                        dy = ty - coords[p, 1]
+                        dz = tz - coords[p, 2]
+                        r2 = dx * dx + dy * dy + dz * dz
+                        if r2 < best:
+                            best = r2
+                        if r2 < r_cut2 and r2 > 0.0:
+                            y = r2 * s_scale - 1.0
+                            h = poly[DEG]
+                            for d in range(DEG - 1, -1, -1):
+                                h = h * y + poly[d]
+                            acc += charges[p] * (1.0 / math.sqrt(r2) - h)
             out[i] = acc
             min_r2[i] = best
 
@@ -347,16 +350,27 @@ def short_range(particles: PointCloud, targets: Any, split: RangeSplit, *,
 
 
 def _short_numba(coords, charges, t, split, exclude_self):
-    """(potential (M,), squared distance to the nearest other particle (M,))."""
-    cl = CellList(coords, split.r_cut)
+    """(potential (M,), squared distance to the nearest other particle (M,)).
+
+    Cells of edge ``r_cut / 2`` (a target visits the 5^3 cells around its own: a cube of
+    edge ``2.5 r_cut`` instead of ``3 r_cut``, 42 % fewer candidate pairs)."""
+    cl = CellList(coords, 0.5 * split.r_cut)
+    reach = int(math.ceil(split.r_cut / cl.cell - 1e-9))
     out = np.empty(t.shape[0])
     min_r2 = np.empty(t.shape[0])
     self_index = (np.arange(t.shape[0], dtype=np.int64) if exclude_self
                   else np.full(t.shape[0], -1, dtype=np.int64))
     poly = short_kernel_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
     points, _ = _kernels(poly.size - 1)
-    points(t, coords, charges, split.r_cut ** 2, 2.0 / split.r_cut ** 2, poly, cl.lower,
-           cl.cell, cl.shape, cl.order, cl.start, self_index, out, min_r2)
+    # targets visited cell by cell, particles stored cell by cell: neighbouring targets
+    # read the same particles from cache
+    idx = np.clip(np.floor((t - cl.lower) / cl.cell), -1, cl.shape).astype(np.int64) + 1
+    key = (idx[:, 0] * (cl.shape[1] + 2) + idx[:, 1]) * (cl.shape[2] + 2) + idx[:, 2]
+    visit = np.argsort(key, kind="stable")
+    points(t, visit, np.ascontiguousarray(coords[cl.order]),
+           np.ascontiguousarray(charges[cl.order]), split.r_cut ** 2, 2.0 / split.r_cut ** 2,
+           poly, cl.lower, cl.cell, reach, cl.shape, cl.order, cl.start, self_index, out,
+           min_r2)
     return out, min_r2
 
 
