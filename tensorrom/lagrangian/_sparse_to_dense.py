@@ -217,24 +217,34 @@ class SparseToDense(eqx.Module):
     """Learned kernel integral from sparse particles to arbitrary query points.
 
     For a query point ``x`` with reference position ``x_0`` and the sparse particles ``y``
-    with ``|x_0 - y_0| <= r``:
+    with ``|x_0 - y_0| <= r`` (offset ``o = (x_0 - y_0)/r``), each neighbour proposes its
+    first-order Taylor value ``t_y = u(y) + G(y)^T o`` and a learned correction, and the
+    proposals are blended with learned weights:
 
-        u(x) = sum_y w_xy [u(y) + G(y)^T (x_0 - y_0) + s k((x_0 - y_0)/r, G(y)^T (x_0 - y_0)/s,
-               h(y))] / sum_y w_xy,
+        u(x) = sum_y w_xy e^{a_xy} [t_y + s c_xy] / sum_y w_xy e^{a_xy},
+        (c_xy, a_xy) = k(o, G(y)^T o / s, (t_y - b(x))/s, h(y), g(x)),
 
-    with the modified-Shepard weights ``w_xy = ((r - d) / (r d))^2`` (``d = |x_0 - y_0| < r``)
-    of Franke & Nielson, ``G(y)`` the weighted least-squares gradient of ``u`` over the sparse
-    neighbours of ``y`` and ``h(y)`` a learned local descriptor of the sparse field (another
-    kernel integral: ``h(y) = sum_y' w k_1((y'_0 - y_0)/r, (u(y') - u(y))/s) / (1 + sum w)``).
-    The kernel ``k`` depends on the query point through ``x_0 - y_0`` and on the values near
-    ``y``. With ``k = 0`` (the initial state) the operator is Franke-Nielson's modified Shepard
-    interpolation with linear nodal functions, exact for affine displacement fields.
+    with the modified-Shepard weights ``w_xy = ((r - d) / d)^2`` (``d = |x_0 - y_0| < r``)
+    of Franke & Nielson, their blend ``b(x) = sum_y w_xy t_y / sum_y w_xy`` (the untrained
+    reconstruction), ``G(y)`` the weighted least-squares gradient of ``u`` with respect to
+    ``y_0 / r`` over the sparse neighbours of ``y``, ``h(y)`` a learned local descriptor of
+    the sparse field (a kernel integral
+    ``h(y) = sum_y' w k_1((y'_0 - y_0)/r, (u(y') - u(y))/s) / (1 + sum w)``) and
+    ``g(x) = sum_y w_xy k_0(o, G(y)^T o / s, (t_y - b(x))/s, h(y)) / sum_y w_xy`` a learned
+    descriptor of the query's whole neighbourhood (which sees, for example, that ``x`` lies
+    beyond the edge of the sparse set, or that the neighbours' proposals disagree across a
+    shear band). The kernel ``k`` depends on the query point through ``o`` and ``g(x)``.
+    Its last layer starts at zero, so the initial operator (``c = a = 0``) is Franke-Nielson's
+    modified Shepard interpolation with linear nodal functions, exact for affine displacement
+    fields; training learns corrections to that moving-least-squares-like base. Every input of
+    ``k`` is a difference of displacements, so a rigid translation is reproduced exactly.
 
     Args:
         dim: spatial dimension.
         radius: neighbourhood radius in the reference configuration.
         displacement_scale: the scale ``s`` of displacements (e.g. their std in the data).
-        width: width of the kernel MLPs. local_channels: size of ``h``.
+        width: width of the kernel MLPs. depth: their number of hidden layers.
+        local_channels: size of ``h``. context_channels: size of ``g`` (0: no ``g``).
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -245,23 +255,42 @@ class SparseToDense(eqx.Module):
     """
 
     local_kernel: MLP
+    context_kernel: Any
     kernel: MLP
     scale: Any
     dim: int = eqx.field(static=True)
     radius: float = eqx.field(static=True)
     dtype: str = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    local_channels: int = eqx.field(static=True)
+    context_channels: int = eqx.field(static=True)
 
     def __init__(self, dim: int, radius: float, *, displacement_scale: float = 1.0,
-                 width: int = 64, local_channels: int = 16, key, dtype=jnp.float32):
+                 width: int = 64, depth: int = 2, local_channels: int = 16,
+                 context_channels: int = 16, key, dtype=jnp.float32):
         self.dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
         s = check_positive_float(displacement_scale, "displacement_scale")
+        self.width = check_positive_int(width, "width")
+        self.depth = check_positive_int(depth, "depth")
+        self.local_channels = check_positive_int(local_channels, "local_channels")
+        if isinstance(context_channels, bool) or not isinstance(context_channels,
+                                                                (int, np.integer)):
+            raise TypeError(f"context_channels must be an int, got {context_channels!r}")
+        if context_channels < 0:
+            raise ValueError(f"context_channels must be >= 0, got {context_channels}")
+        self.context_channels = int(context_channels)
         self.dtype = jnp.dtype(dtype).name
-        k1, k2 = jax.random.split(key)
-        self.local_kernel = MLP(2 * dim, local_channels, width, layer_norm=False, key=k1,
+        k0, k1, k2 = jax.random.split(key, 3)
+        self.local_kernel = MLP(2 * dim, local_channels, width, depth, layer_norm=False, key=k1,
                                 dtype=dtype)
-        last = MLP(2 * dim + local_channels, dim, width, layer_norm=False, key=k2, dtype=dtype)
-        # start from the Shepard-like average: zero last layer
+        n_in = 3 * dim + local_channels
+        self.context_kernel = (MLP(n_in, self.context_channels, width, depth, layer_norm=False,
+                                   key=k0, dtype=dtype) if self.context_channels else None)
+        last = MLP(n_in + self.context_channels, dim + 1, width, depth, layer_norm=False,
+                   key=k2, dtype=dtype)
+        # start from modified Shepard with linear nodal functions: zero last layer
         self.kernel = eqx.tree_at(lambda m: (m.layers[-1].weight, m.layers[-1].bias), last,
                                   (jnp.zeros_like(last.layers[-1].weight),
                                    jnp.zeros_like(last.layers[-1].bias)))
@@ -269,7 +298,10 @@ class SparseToDense(eqx.Module):
 
     def hyperparameters(self) -> dict:
         return {"model": "SparseToDense", "dim": self.dim, "radius": self.radius,
-                "displacement_scale": float(self.scale), "dtype": self.dtype}
+                "displacement_scale": float(self.scale), "dtype": self.dtype,
+                "width": self.width, "depth": self.depth,
+                "local_channels": self.local_channels,
+                "context_channels": self.context_channels, "version": 2}
 
     def plan(self, reference_sparse: Any, reference_query: Any, *,
              max_neighbours: int = 16) -> SparseToDensePlan:
@@ -277,15 +309,9 @@ class SparseToDense(eqx.Module):
         return SparseToDensePlan.build(reference_sparse, reference_query, self.radius,
                                        max_neighbours=max_neighbours)
 
-    def __call__(self, sparse_positions, plan: SparseToDensePlan):
-        """Positions (M, d) of the query points given the sparse positions (n, d)."""
-        if plan.radius != self.radius:
-            raise ValueError(f"plan was built with radius {plan.radius}, the operator uses "
-                             f"{self.radius}")
-        u = plan.displacement(sparse_positions).astype(self.dtype)
-        s = jax.lax.stop_gradient(self.scale)
-        un = u / s
-        # local linear fit on the sparse set: u(y') - u(y) ~ ((y'_0 - y_0)/r) @ G(y)
+    def _gradient(self, un, plan: SparseToDensePlan):
+        """Weighted least-squares gradient ``G`` (n, d, d) of the normalised displacement
+        w.r.t. the offset in units of ``r``, and the local descriptor ``h`` (n, C)."""
         loc = plan.local
         w_l = jnp.where(loc.mask, window(jnp.asarray(loc.distance / self.radius,
                                                      self.dtype) ** 2), 0.0)
@@ -296,10 +322,20 @@ class SparseToDense(eqx.Module):
         a = jnp.einsum("nk,nki,nkj->nij", w_l, o_l, o_l)
         # Tikhonov term 1e-6 tr(A) keeps boundary points with collinear neighbours solvable
         a = a + (1e-6 * jnp.trace(a, axis1=1, axis2=2) + 1e-12)[:, None, None] * eye
-        grad = jnp.linalg.solve(a, jnp.einsum("nk,nki,nkj->nij", w_l, o_l, du))  # (n, d, d)
-        # learned local descriptor
+        grad = jnp.linalg.solve(a, jnp.einsum("nk,nki,nkj->nij", w_l, o_l, du))
         k1 = self.local_kernel.batched(jnp.concatenate([o_l, du], axis=-1))
         hloc = jnp.sum(w_l[..., None] * k1, axis=1) / (1.0 + jnp.sum(w_l, axis=1))[:, None]
+        return grad, hloc
+
+    def __call__(self, sparse_positions, plan: SparseToDensePlan):
+        """Positions (M, d) of the query points given the sparse positions (n, d)."""
+        if plan.radius != self.radius:
+            raise ValueError(f"plan was built with radius {plan.radius}, the operator uses "
+                             f"{self.radius}")
+        u = plan.displacement(sparse_positions).astype(self.dtype)
+        s = jax.lax.stop_gradient(self.scale)
+        un = u / s
+        grad, hloc = self._gradient(un, plan)
         # query integral with Franke-Nielson weights ((1 - s)_+ / s)^2, s = |x0 - y0| / r
         q = plan.query
         sq = jnp.asarray(q.distance / self.radius, self.dtype)
@@ -308,9 +344,23 @@ class SparseToDense(eqx.Module):
         off = jnp.asarray(q.offset, self.dtype)
         vals = jnp.take(un, q.index, axis=0, mode="fill", fill_value=0)
         gq = jnp.take(grad, q.index, axis=0, mode="fill", fill_value=0)
-        taylor = vals + jnp.einsum("mki,mkij->mkj", off, gq)
-        hq = jnp.take(hloc, q.index, axis=0, mode="fill", fill_value=0)
-        k = self.kernel.batched(jnp.concatenate([off, taylor - vals, hq], axis=-1))
+        lin = jnp.einsum("mki,mkij->mkj", off, gq)
+        taylor = vals + lin
         den = jnp.maximum(jnp.sum(w, axis=1), jnp.asarray(1e-12, self.dtype))
-        out = jnp.sum(w[..., None] * (taylor + k), axis=1) / den[:, None]
+        base = jnp.sum(w[..., None] * taylor, axis=1) / den[:, None]
+        hq = jnp.take(hloc, q.index, axis=0, mode="fill", fill_value=0)
+        feats = jnp.concatenate([off, lin, taylor - base[:, None, :], hq], axis=-1)
+        if self.context_kernel is not None:
+            c = self.context_kernel.batched(feats)
+            g = jnp.sum(w[..., None] * c, axis=1) / den[:, None]
+            feats = jnp.concatenate(
+                [feats, jnp.broadcast_to(g[:, None, :], feats.shape[:2] + g.shape[-1:])],
+                axis=-1)
+        k = self.kernel.batched(feats)
+        corr = k[..., :self.dim]
+        # learned blending weights e^a, a bounded to (-4, 4) so no neighbour is ever
+        # switched off completely (the sum of weights stays positive)
+        w2 = w * jnp.exp(4.0 * jnp.tanh(k[..., self.dim] / 4.0))
+        den2 = jnp.maximum(jnp.sum(w2, axis=1), jnp.asarray(1e-12, self.dtype))
+        out = jnp.sum(w2[..., None] * (taylor + corr), axis=1) / den2[:, None]
         return jnp.asarray(plan.reference_query, self.dtype) + s * out
