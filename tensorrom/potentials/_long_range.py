@@ -23,8 +23,9 @@ Gaussian ``k``; see :func:`_rhosvd_groups`):
    singular-value tail is resolved far below ``sqrt(eps) sigma_max`` at the cost of a few
    BLAS-3 products (:func:`_left_basis`);
 2. per Gaussian ``k``, the projected columns ``U_i^T a_{i,jk}`` (``j = 1..N``) are compressed
-   once more by the same rule: a wide Gaussian (``p_k L^2 << 1``) is smooth over the box, its
-   ``N`` columns have numerical rank 3–10, so its share of the core,
+   once more by the same rule (the Gaussians with ``p_k L_max^2 <= 1`` form one group): a
+   wide Gaussian is smooth over the box, its ``N`` columns have numerical rank 3–10, so its
+   share of the core,
    ``sum_j w_jk (U_1^T a_1) o (U_2^T a_2) o (U_3^T a_3)``, costs ``N s_1 s_2 s_3`` instead of
    ``N r_1 r_2 r_3`` operations (chunked Khatri–Rao products and GEMMs);
 3. the core is truncated by its own HOSVD (:func:`recompress`).
@@ -153,7 +154,7 @@ def _cp_core3(w: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.
     n = w.size
     xw = x * w
     out = np.zeros((r1 * r2, r3))
-    step = max(32, (1 << 17) // max(r1 * r2, 1))
+    step = max(128, (1 << 19) // max(r1 * r2, 1))  # few, large GEMMs
     for s in range(0, n, step):
         e = min(n, s + step)
         kr = (xw[:, None, s:e] * y[None, :, s:e]).reshape(r1 * r2, e - s)
@@ -172,6 +173,9 @@ def _rhosvd_groups(coords: np.ndarray, charges: np.ndarray, exponents: np.ndarra
     Returns the (not yet recompressed) ChebTucker with its error bound."""
     n = coords.shape[0]
     kk = exponents.size
+    srt = np.argsort(exponents, kind="stable")  # widest first (the grouping below needs it)
+    exponents = np.ascontiguousarray(exponents[srt], dtype=np.float64)
+    coefficients = np.asarray(coefficients, dtype=np.float64)[srt]
     axes = _node_axes(box, degrees)
     normed, norms = [], []
     for i in range(3):
@@ -189,9 +193,13 @@ def _rhosvd_groups(coords: np.ndarray, charges: np.ndarray, exponents: np.ndarra
     # weights of the normalised terms, (K, N)
     wt = coefficients[:, None] * charges[None, :] * norms[0] * norms[1] * norms[2]
     wnorm = float(np.linalg.norm(wt))
-    group_norms = np.linalg.norm(wt, axis=1)
     if wnorm == 0.0:
         raise ValueError("the long-range weights vanish")
+    # the groups of step 2: every Gaussian alone, except the widest ones (p L^2 <= 1: nearly
+    # polynomials of low degree over the box), which share one group (one small basis)
+    wide = int(np.count_nonzero(exponents * float(np.max(box.lengths)) ** 2 <= 1.0))
+    groups = ([(0, wide)] if wide else []) + [(k, k + 1) for k in range(wide, kk)]
+    group_norms = np.array([np.linalg.norm(wt[k0:k1]) for k0, k1 in groups])
     thr = 0.75 * atol / (3.0 * wnorm)
     thr_g = 0.25 * atol / (3.0 * float(group_norms.sum()))
     us, svals = [], []
@@ -207,19 +215,20 @@ def _rhosvd_groups(coords: np.ndarray, charges: np.ndarray, exponents: np.ndarra
             for u, f in zip(us, normed)]
     del normed
     core = np.zeros(ranks)
-    for k in range(kk):
+    for k0, k1 in groups:
         parts, bases = [], []
         tail = 0.0
         for p in proj:
-            pk = p[:, k, :]
+            pk = p[:, k0:k1, :].reshape(p.shape[0], -1)
             q, s, noise = _left_basis(pk, thr_g)
             r, t = _truncate(s, thr_g, noise)
             tail += t
             q = q[:, :r]
             parts.append(q.T @ pk)
             bases.append(q)
-        err += float(group_norms[k]) * tail
-        g = _cp_core3(wt[k], *parts)  # (s1, s2, s3)
+        wg = wt[k0:k1].reshape(-1)
+        err += float(np.linalg.norm(wg)) * tail
+        g = _cp_core3(wg, *parts)  # (s1, s2, s3)
         s1, s2, s3 = g.shape
         g = (bases[0] @ g.reshape(s1, s2 * s3)).reshape(ranks[0], s2, s3)
         g = np.matmul(bases[1], g)  # (r1, r2, s3)
