@@ -333,18 +333,20 @@ def _basis_rows(s: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def evaluate_points(ct: ChebTucker, points: np.ndarray, chunk: int = 2048) -> np.ndarray:
+def evaluate_points(ct: ChebTucker, points: np.ndarray, chunk: int = 2048, *,
+                    factors=None) -> np.ndarray:
     r"""Values of a 3D :class:`ChebTucker` at many points (M, 3) (inside its box), as
     :meth:`ChebTucker.evaluate` but through BLAS: per axis the Chebyshev basis times the
     factor, :math:`V_k = T_k(s_k)^T U_k` (M, r_k); then per chunk of points one GEMM
     :math:`V_a G_{(a)}` (``chunk x r_b r_c``, ``a`` the mode of the largest rank) and the
     row-wise contractions with :math:`V_c` and :math:`V_b`. Work :math:`M r_1 r_2 r_3` in
     GEMMs; all in NumPy/BLAS (no Numba region between the BLAS calls, whose idle OpenMP
-    threads would slow them down)."""
+    threads would slow them down). ``factors`` replaces ``ct.factors`` (e.g. the derivative
+    factors of :meth:`ChebTucker.gradient`)."""
     pts = np.ascontiguousarray(points, dtype=np.float64)
     lo, lengths = ct.box.lower, ct.box.lengths
     vs = []
-    for k, u in enumerate(ct.factors):
+    for k, u in enumerate(ct.factors if factors is None else factors):
         s = np.clip(2.0 * (pts[:, k] - lo[k]) / lengths[k] - 1.0, -1.0, 1.0)
         vs.append(_basis_rows(s, u.shape[0]).T @ u)
     core = ct.core

@@ -81,6 +81,15 @@ def test_blas_evaluation_matches_chebtucker_evaluate(rng):
     want = ct.evaluate(pts)
     got = evaluate_points(ct, pts, chunk=512)  # several chunks and a partial one
     assert np.max(np.abs(got - want)) <= 1e-13 * np.max(np.abs(want))
+    # with derivative factors: the gradient of ChebTucker.gradient (field() uses this)
+    from tensorrom.tensor._chebyshev import derivative_coefficients
+
+    gw = ct.gradient(pts)
+    for k in range(3):
+        facs = list(ct.factors)
+        facs[k] = derivative_coefficients(facs[k], axis=0) * (2.0 / ct.box.lengths[k])
+        gk = evaluate_points(ct, pts, factors=facs)
+        assert np.max(np.abs(gk - gw[:, k])) <= 1e-13 * np.max(np.abs(gw))
 
 
 def test_field_matches_direct_field():
