@@ -193,34 +193,35 @@ def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels b
         inv_hz = 1.0 / (az[1] - az[0]) if uniform_z else 0.0
         for i in numba.prange(nxg):
             x = ax[i]
-            lo = np.searchsorted(xs, x - r_cut)
-            hi = np.searchsorted(xs, x + r_cut, side="right")
+            # strictly inside the cutoff (r < r_cut), as in the point kernel
+            lo = np.searchsorted(xs, x - r_cut, side="right")
+            hi = np.searchsorted(xs, x + r_cut)
             slab = out[i]
             for p in range(lo, min(hi, n)):
                 dx = x - xs[p]
                 dx2 = dx * dx
                 rem = r_cut2 - dx2
-                if rem < 0.0:
+                if rem <= 0.0:
                     continue
                 ry = math.sqrt(rem)
                 yp = ys[p]
                 zp = zs[p]
                 q = qs[p]
-                j0 = np.searchsorted(ay, yp - ry)
-                j1 = np.searchsorted(ay, yp + ry, side="right")
+                j0 = np.searchsorted(ay, yp - ry, side="right")
+                j1 = np.searchsorted(ay, yp + ry)
                 for j in range(j0, j1):
                     dy = ay[j] - yp
                     dxy2 = dx2 + dy * dy
                     rem2 = r_cut2 - dxy2
-                    if rem2 < 0.0:
+                    if rem2 <= 0.0:
                         continue
                     rz = math.sqrt(rem2)
-                    if uniform_z:
-                        k0 = max(int(math.ceil((zp - rz - a0) * inv_hz)), 0)
-                        k1 = min(int(math.floor((zp + rz - a0) * inv_hz)) + 1, nzg)
+                    if uniform_z:  # the nodes with |z - zp| < rz
+                        k0 = max(int(math.floor((zp - rz - a0) * inv_hz)) + 1, 0)
+                        k1 = min(int(math.ceil((zp + rz - a0) * inv_hz)), nzg)
                     else:
-                        k0 = np.searchsorted(az, zp - rz)
-                        k1 = np.searchsorted(az, zp + rz, side="right")
+                        k0 = np.searchsorted(az, zp - rz, side="right")
+                        k1 = np.searchsorted(az, zp + rz)
                     if k1 <= k0:
                         continue
                     seg = slab[j][k0:k1]

@@ -73,6 +73,24 @@ def test_grid_kernel_matches_point_kernel(system):
     np.testing.assert_allclose(on_grid.reshape(-1), at_points, rtol=0, atol=1e-12)
 
 
+def test_grid_kernel_nonuniform_axes_and_node_on_particle(system):
+    # non-uniform z-axis (node ranges by search, not by the spacing) and a node exactly on a
+    # particle with min_distance=0 (that particle's term is skipped there, as at points)
+    pc, split = system
+    z = np.sort(np.concatenate([np.cos(np.linspace(0, np.pi, 13)) * 9.0, [pc.coords[0, 2]]]))
+    grid = TensorGrid([np.linspace(-9, 9, 10), np.linspace(-9, 8, 11), z])
+    coords = pc.coords.copy()
+    coords[0, :2] = grid.axes[0][4], grid.axes[1][5]  # particle 0 now sits on a node
+    pc2 = PointCloud(coords, {"charge": pc["charge"]})
+    on_grid = short_range_on_grid(pc2, grid, split, min_distance=0.0)
+    at_points = short_range(pc2, grid.points(), split, min_distance=0.0)
+    assert np.all(np.isfinite(on_grid))
+    # same polynomial kernel, same pairs: identical up to summation order
+    np.testing.assert_allclose(on_grid.reshape(-1), at_points, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="min_distance"):
+        short_range_on_grid(pc2, grid, split)
+
+
 def test_jax_path_agrees_with_numba(system, rng):
     pc, split = system
     targets = rng.uniform(-9.0, 9.0, size=(300, 3))
