@@ -40,6 +40,8 @@ References:
     many-particle modeling, SIAM J. Sci. Comput. 40(2) (2018) A1034-A1062.
     P. Benner, B. N. Khoromskij, V. Khoromskaia, B. Sun, A mesh-free hybrid Chebyshev-Tucker
     tensor format with applications to multi-particle modelling, arXiv:2503.01696 (2025).
+    B. N. Khoromskij, V. Khoromskaia, Multigrid accelerated tensor approximation of function
+    related multidimensional arrays, SIAM J. Sci. Comput. 31 (2009) 3002-3026 (RHOSVD).
 """
 
 from __future__ import annotations
