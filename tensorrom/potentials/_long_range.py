@@ -335,7 +335,7 @@ def _basis_rows(s: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def evaluate_points(ct: ChebTucker, points: np.ndarray, chunk: int = 2048, *,
+def evaluate_points(ct: ChebTucker, points: np.ndarray, chunk: int = 512, *,
                     factors=None) -> np.ndarray:
     r"""Values of a 3D :class:`ChebTucker` at many points (M, 3) (inside its box), as
     :meth:`ChebTucker.evaluate` but through BLAS: per axis the Chebyshev basis times the
