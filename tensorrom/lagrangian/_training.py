@@ -28,7 +28,7 @@ from .._validate import check_positive_float, check_positive_int
 from ..data import Trajectory
 from ._giorom import subset_indices
 from ._graph_ops import RadiusGraphBuilder
-from ._sparse_to_dense import SparseToDense, SparseToDensePlan
+from ._sparse_to_dense import Neighbourhood, SparseToDense, SparseToDensePlan
 
 __all__ = ["TrainLog", "stack_positions", "split_trajectories", "train_stepper",
            "train_sparse_to_dense", "save_checkpoint", "load_checkpoint"]
@@ -309,13 +309,15 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
                           method: str = "random", max_neighbours: int = 16,
                           optimizer=None, learning_rate: float = 1e-3,
                           checkpoint: str | Path | None = None, checkpoint_every: int = 200,
-                          progress: bool = False):
+                          progress: bool = False, queries_per_sample: int | None = None):
     """Train a :class:`SparseToDense` operator to reconstruct all particles from subsets.
 
     For every trajectory ``n_plans`` subsets of ``n_sparse`` particles are drawn in the
     reference configuration (``method``: "random", "fps" or "stride" = every k-th particle);
-    a step samples (subset, frame) pairs and minimises the mean squared displacement error
-    ``|u_pred - u_true|^2 / s^2`` over all particles.
+    a step samples ``batch_size`` (subset, frame) pairs and minimises the mean squared
+    displacement error ``|u_pred - u_true|^2 / s^2`` over all particles, or over
+    ``queries_per_sample`` of them drawn at random per pair (a cheaper sample, so that a
+    larger batch covers more frames and subsets for the same cost).
 
     Returns:
         (trained operator, TrainLog).
@@ -333,6 +335,11 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
     n_sparse = check_positive_int(n_sparse, "n_sparse")
     if n_sparse > N:
         raise ValueError(f"n_sparse={n_sparse} exceeds the number of particles {N}")
+    if queries_per_sample is not None:
+        queries_per_sample = check_positive_int(queries_per_sample, "queries_per_sample")
+        if queries_per_sample > N:
+            raise ValueError(f"queries_per_sample={queries_per_sample} exceeds the number of "
+                             f"particles {N}")
     plans, idxs, trajs = _subset_plans(op, data, n_sparse, n_plans, method, 0, max_neighbours)
     plans = jax.tree_util.tree_map(lambda a: jnp.asarray(a, op.dtype)
                                    if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
@@ -352,24 +359,35 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
         log.resumed_from = start
     n_total = int(idxs.shape[0])
 
-    def one(m, plan, idx, j, t):
+    def one(m, plan, idx, j, t, kq):
         frame = dev[j, t]
+        target = frame
+        if queries_per_sample is not None:
+            rows = jax.random.choice(kq, N, (queries_per_sample,), replace=False)
+            qn = plan.query
+            plan = eqx.tree_at(
+                lambda pl: (pl.reference_query, pl.query), plan,
+                (plan.reference_query[rows],
+                 Neighbourhood(index=qn.index[rows], offset=qn.offset[rows],
+                               distance=qn.distance[rows], n_sources=qn.n_sources)))
+            target = frame[rows]
         pred = m(frame[idx], plan)
         s = jax.lax.stop_gradient(m.scale)
-        return jnp.mean(((pred - frame) / s) ** 2)
+        return jnp.mean(((pred - target) / s) ** 2)
 
     @eqx.filter_jit
     def train_step(op, opt_state, plans, k):
-        kp, kt = jax.random.split(k)
+        kp, kt, kq = jax.random.split(k, 3)
         p = jax.random.randint(kp, (batch_size,), 0, n_total)
         t = jax.random.randint(kt, (batch_size,), 1, T)
+        kqs = jax.random.split(kq, batch_size)
         sel = jax.tree_util.tree_map(lambda a: a[p], plans)
         params, static = eqx.partition(op, spec)
 
         def loss_fn(params):
             m = eqx.combine(params, static)
-            return jnp.mean(jax.vmap(lambda pl, i, j, tt: one(m, pl, i, j, tt))(
-                sel, idxs[p], trajs[p], t))
+            return jnp.mean(jax.vmap(lambda pl, i, j, tt, kk: one(m, pl, i, j, tt, kk))(
+                sel, idxs[p], trajs[p], t, kqs))
 
         loss, grads = jax.value_and_grad(loss_fn)(params)
         # optax mixes Python floats with its int32 step count; scoped standard promotion

@@ -103,6 +103,75 @@ def test_affine_displacement_is_reproduced_by_the_initial_operator(rng):
     assert np.max(np.abs(shep - want)) > 1e-4
 
 
+def _perturbed(op, seed=0, amp=0.3):
+    # non-zero kernel (the last layers start at zero): random perturbation of every weight
+    leaves, tree = jax.tree_util.tree_flatten(op)
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
+    leaves = [a + amp * jax.random.normal(k, a.shape, a.dtype) if eqx_is_float(a) else a
+              for a, k in zip(leaves, keys)]
+    return jax.tree_util.tree_unflatten(tree, leaves)
+
+
+@pytest.mark.parametrize("context_channels", [0, 8])
+def test_translation_is_reproduced_by_a_nonzero_kernel(rng, context_channels):
+    # every input of the learned kernel (offsets, gradient terms, proposals minus their blend,
+    # local descriptors of displacement differences) is unchanged when all sparse particles
+    # move by the same vector c, and the blend is a normalised weighted average: the output
+    # moves by exactly c (1e-12 in float64 on |u| ~ 0.05), whatever the weights.
+    ref = _cloud(rng)
+    sparse = ref[::4]
+    op = _perturbed(SparseToDense(2, 0.25, context_channels=context_channels, width=16,
+                                  key=jax.random.PRNGKey(1), dtype=jnp.float64))
+    plan = op.plan(sparse, ref)
+    u = 0.03 * rng.normal(size=sparse.shape)
+    c = np.array([0.04, -0.07])
+    a = np.asarray(_apply(op, jnp.asarray(sparse + u), plan))
+    b = np.asarray(_apply(op, jnp.asarray(sparse + u + c), plan))
+    np.testing.assert_allclose(b - a, np.broadcast_to(c, a.shape), rtol=0, atol=1e-12)
+    # and the kernel is active: the output differs from the untrained operator's
+    base = SparseToDense(2, 0.25, context_channels=context_channels, width=16,
+                         key=jax.random.PRNGKey(1), dtype=jnp.float64)
+    assert np.max(np.abs(a - np.asarray(_apply(base, jnp.asarray(sparse + u), plan)))) > 1e-4
+
+
+def test_bad_context_channels_raise():
+    with pytest.raises(ValueError, match="context_channels"):
+        SparseToDense(2, 0.25, context_channels=-1, key=jax.random.PRNGKey(0))
+    with pytest.raises(TypeError, match="context_channels"):
+        SparseToDense(2, 0.25, context_channels=2.5, key=jax.random.PRNGKey(0))
+
+
+def _smooth_trajectories(rng, m=12, n_frames=4):
+    g = np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2)
+    X = 0.1 + (g + 0.5 + 0.2 * rng.uniform(-1, 1, g.shape)) * (0.8 / m)
+    t = np.linspace(0, 1, n_frames)[:, None, None]
+    u = np.stack([0.05 * np.sin(np.pi * X[:, 1]), 0.04 * X[:, 0] ** 2], -1)
+    return np.stack([X[None] + t * u[None], X[None] - t * u[None]])
+
+
+def test_query_subsampling_with_all_particles_gives_the_full_loss(rng):
+    # queries_per_sample = N draws every particle once in a random order; the loss is a mean
+    # over particles, so the first step's loss equals the full-query loss (same subsets and
+    # frames: the key schedule does not depend on the option) to float64 rounding (1e-12).
+    from tensorrom.lagrangian import train_sparse_to_dense
+
+    data = _smooth_trajectories(rng)
+    n = data.shape[2]
+    op = _perturbed(SparseToDense(2, 0.3, displacement_scale=0.03, width=16,
+                                  key=jax.random.PRNGKey(0), dtype=jnp.float64), amp=0.1)
+    losses = []
+    for q in (None, n):
+        _, log = train_sparse_to_dense(op, data, n_sparse=n // 4, steps=1, batch_size=3,
+                                       n_plans=2, key=jax.random.PRNGKey(3),
+                                       queries_per_sample=q)
+        losses.append(log.losses[0])
+    assert losses[0] > 1e-6
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="queries_per_sample"):
+        train_sparse_to_dense(op, data, n_sparse=n // 4, steps=1, key=jax.random.PRNGKey(3),
+                              queries_per_sample=n + 1)
+
+
 @pytest.mark.slow
 def test_trained_operator_beats_shepard_on_held_out_frames():
     # smooth non-affine deformations x_t = X + t a sin(pi X_y) e_x + t b X_x^2 e_y of a
