@@ -46,6 +46,8 @@ __all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direc
 COULOMB_KCAL = 332.0637
 """Coulomb constant in kcal·Å/(mol·e²): potential [e/Å] x 332.0637 = kcal/mol/e."""
 
+_POINTS_BETA_LENGTH = 16.0  # default split of coulomb(): see RangeSplit.choose(max_beta_length)
+
 
 @numba.njit(cache=True, parallel=True)
 def _direct(targets, coords, charges, out, min_r2):
@@ -174,8 +176,10 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
             particle then omits that particle's term.
         long_part: the long-range ChebTucker already built by :func:`long_range` with this
             ``split`` (reused, e.g. for several target sets); needs ``split``.
-        **split_options: ``beta``, ``r_cut``, ``degree``, ``padding`` for
-            :meth:`RangeSplit.choose`.
+        **split_options: ``beta``, ``r_cut``, ``degree``, ``padding``,
+            ``max_beta_length`` for :meth:`RangeSplit.choose` (default here
+            ``max_beta_length=16``: a longer cutoff and lower Tucker ranks than on grids,
+            since every target costs :math:`r_1 r_2 r_3` in the long-range evaluation).
 
     Returns:
         (M,) potential.
@@ -185,6 +189,10 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     """
     coords, _ = particle_arrays(particles)
     t = target_array(targets)
+    if split is None:
+        # scattered targets: each costs r1 r2 r3 in the long-range evaluation, so a longer
+        # default cutoff (beta L_max <= 16, lower ranks) pays off (see RangeSplit.choose)
+        split_options = {"max_beta_length": _POINTS_BETA_LENGTH, **split_options}
     split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options,
                            long_part)
     split.box.check_contains(t, "targets", atol=1e-9)

@@ -138,7 +138,8 @@ class RangeSplit:
     def choose(cls, box: Box, rtol: float = 1e-6, *, n_particles: int | None = None,
                beta: float | None = None, r_cut: float | None = None,
                degree: int | tuple[int, ...] | None = None,
-               padding: float | None = None) -> RangeSplit:
+               padding: float | None = None,
+               max_beta_length: float = _MAX_BETA_LENGTH) -> RangeSplit:
         r"""Choose the split for a box holding the particles and targets.
 
         Args:
@@ -153,6 +154,12 @@ class RangeSplit:
             degree: Chebyshev degree (an int, or one per axis); default per axis from
                 :math:`\beta L_k` and ``rtol``.
             padding: box padding (Å); default :math:`0.5/\beta`.
+            max_beta_length: the default cutoff is at least
+                :math:`\mathrm{erfc}^{-1}(\epsilon/4) L_{max} /` ``max_beta_length`` (so
+                :math:`\beta L_{max} \le` ``max_beta_length``; default 20). Smaller values
+                give a longer cutoff, a smoother long-range part and lower Tucker ranks
+                (:func:`~tensorrom.potentials.coulomb` uses 16 for scattered targets, whose
+                evaluation costs :math:`r_1 r_2 r_3` per point).
 
         Returns:
             RangeSplit.
@@ -177,8 +184,9 @@ class RangeSplit:
                     spacing = (box.volume / n) ** (1.0 / 3.0)
                 else:
                     spacing = 2.5
-                # the long-range ranks grow with beta L: keep beta L_max <= _MAX_BETA_LENGTH
-                r_rank = x_c * float(box.lengths.max()) / _MAX_BETA_LENGTH
+                # the long-range ranks grow with beta L: keep beta L_max <= max_beta_length
+                max_beta_length = check_positive_float(max_beta_length, "max_beta_length")
+                r_rank = x_c * float(box.lengths.max()) / max_beta_length
                 r_cut = float(np.clip(max(2.0 * spacing, r_rank), 3.0, 15.0))
             beta = x_c / r_cut
         elif r_cut is None:

@@ -27,6 +27,18 @@ def test_automatic_choice_obeys_the_tolerance(box, rtol):
     assert s.degrees[int(np.argmax(s.box.lengths))] == s.degree
 
 
+def test_max_beta_length_sets_the_rank_rule():
+    # a 60 A box with many particles: the cutoff comes from beta L_max <= max_beta_length
+    # (erfc^-1(rtol/4) L_max / max_beta_length = 10.9 and 13.7 A, inside the [3, 15] A clamp)
+    big = Box([0.0, 0.0, 0.0], [60.0, 50.0, 40.0])
+    a = RangeSplit.choose(big, 1e-6, n_particles=5000)
+    b = RangeSplit.choose(big, 1e-6, n_particles=5000, max_beta_length=16.0)
+    assert a.beta * 60.0 == pytest.approx(20.0) and b.beta * 60.0 == pytest.approx(16.0)
+    assert b.r_cut > a.r_cut and b.degree <= a.degree
+    with pytest.raises(ValueError, match="max_beta_length"):
+        RangeSplit.choose(big, 1e-6, n_particles=5000, max_beta_length=-1.0)
+
+
 def test_kernels_add_up_to_coulomb(box):
     s = RangeSplit.choose(box, 1e-6)
     r = np.linspace(0.01, s.r_cut, 100)
