@@ -142,11 +142,13 @@ def _kernels(degree: int):
 
 
 def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels below
-    @numba.njit(cache=True, parallel=True)
-    def points(targets, visit, coords, charges, r_cut2, s_scale, poly, lower, cell, reach,
+    @numba.njit(cache=True, parallel=True, fastmath=True)
+    def points(targets, visit, xs, ys, zs, qs, r_cut2, s_scale, poly, lower, cell, reach,
                shape, order, start, self_index, out, min_r2):
-        """Targets in the order ``visit`` (sorted by cell, for cache locality); ``coords``
-        and ``charges`` sorted by cell (``order`` maps back to particle indices)."""
+        """Targets in the order ``visit`` (sorted by cell, for cache locality); particle
+        coordinates ``xs, ys, zs`` and charges ``qs`` sorted by cell (``order`` maps back to
+        particle indices). The candidate loop is branch-free (a masked sum), so it
+        vectorises."""
         m = targets.shape[0]
         nx, ny, nz = shape[0], shape[1], shape[2]
         for ii in numba.prange(m):
@@ -162,22 +164,22 @@ def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels b
                 for iy in range(max(cy - reach, 0), min(cy + reach + 1, ny)):
                     c0 = (ix * ny + iy) * nz
                     # the z-neighbour cells are consecutive: one contiguous run of particles
-                    for p in range(start[c0 + max(cz - reach, 0)],
-                                   start[c0 + min(cz + reach + 1, nz)]):
-                        if order[p] == si:
-                            continue
-                        dx = tx - coords[p, 0]
-                        dy = ty - coords[p, 1]
-                        dz = tz - coords[p, 2]
+                    p0 = start[c0 + max(cz - reach, 0)]
+                    p1 = start[c0 + min(cz + reach + 1, nz)]
+                    for p in range(p0, p1):
+                        dx = tx - xs[p]
+                        dy = ty - ys[p]
+                        dz = tz - zs[p]
                         r2 = dx * dx + dy * dy + dz * dz
-                        if r2 < best:
-                            best = r2
-                        if r2 < r_cut2 and r2 > 0.0:
-                            y = r2 * s_scale - 1.0
-                            h = poly[DEG]
-                            for d in range(DEG - 1, -1, -1):
-                                h = h * y + poly[d]
-                            acc += charges[p] * (1.0 / math.sqrt(r2) - h)
+                        other = order[p] != si
+                        best = min(best, r2 if other else np.inf)
+                        use = other and r2 < r_cut2 and r2 > 0.0
+                        sq = r2 if use else r_cut2
+                        y = sq * s_scale - 1.0
+                        h = poly[DEG]
+                        for d in range(DEG - 1, -1, -1):
+                            h = h * y + poly[d]
+                        acc += (qs[p] * (1.0 / math.sqrt(sq) - h)) if use else 0.0
             out[i] = acc
             min_r2[i] = best
 
@@ -368,7 +370,8 @@ def _short_numba(coords, charges, t, split, exclude_self):
     idx = np.clip(np.floor((t - cl.lower) / cl.cell), -1, cl.shape).astype(np.int64) + 1
     key = (idx[:, 0] * (cl.shape[1] + 2) + idx[:, 1]) * (cl.shape[2] + 2) + idx[:, 2]
     visit = np.argsort(key, kind="stable")
-    points(t, visit, np.ascontiguousarray(coords[cl.order]),
+    cs = coords[cl.order]
+    points(t, visit, *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
            np.ascontiguousarray(charges[cl.order]), split.r_cut ** 2, 2.0 / split.r_cut ** 2,
            poly, cl.lower, cl.cell, reach, cl.shape, cl.order, cl.start, self_index, out,
            min_r2)
