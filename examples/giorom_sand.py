@@ -149,8 +149,12 @@ def main() -> None:
     s2d20 = lg.SparseToDense(2, r20, displacement_scale=disp_scale, key=jax.random.fold_in(key, 4))
     # one particle in 20, farthest-point spread (a plain index stride picks one lattice column
     # of an MPM block, which leaves most of the body without a sparse neighbour)
+    # budget of examples/giorom_reconstruction.py (1500 steps x 32 pairs x 100 particles
+    # for the default --steps 1000): far cheaper per step than the steppers
     s2d20, _ = lg.train_sparse_to_dense(s2d20, train, n_sparse=n_part // 20, method="fps",
-                                        n_plans=8, steps=max(100, args.steps // 2),
+                                        n_plans=8, steps=max(300, 3 * args.steps // 2),
+                                        batch_size=32, queries_per_sample=100,
+                                        learning_rate=3e-3,
                                         key=jax.random.fold_in(key, 5), progress=True,
                                         checkpoint=out / f"{args.material}_s2d20.eqx")
 

@@ -245,6 +245,9 @@ class SparseToDense(eqx.Module):
         displacement_scale: the scale ``s`` of displacements (e.g. their std in the data).
         width: width of the kernel MLPs. depth: their number of hidden layers.
         local_channels: size of ``h``. context_channels: size of ``g`` (0: no ``g``).
+        order: 1 for the first-order Taylor proposals above; 2 adds the quadratic term of a
+            local quadratic least-squares fit (``t_y = u(y) + G^T o + o^T H o / 2``; exact
+            for quadratic fields when untrained) and gives that term to ``k`` as an input.
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -265,10 +268,11 @@ class SparseToDense(eqx.Module):
     depth: int = eqx.field(static=True)
     local_channels: int = eqx.field(static=True)
     context_channels: int = eqx.field(static=True)
+    order: int = eqx.field(static=True)
 
     def __init__(self, dim: int, radius: float, *, displacement_scale: float = 1.0,
                  width: int = 64, depth: int = 2, local_channels: int = 16,
-                 context_channels: int = 16, key, dtype=jnp.float32):
+                 context_channels: int = 16, order: int = 1, key, dtype=jnp.float32):
         self.dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
         s = check_positive_float(displacement_scale, "displacement_scale")
@@ -281,11 +285,14 @@ class SparseToDense(eqx.Module):
         if context_channels < 0:
             raise ValueError(f"context_channels must be >= 0, got {context_channels}")
         self.context_channels = int(context_channels)
+        if order not in (1, 2) or isinstance(order, bool):
+            raise ValueError(f"order must be 1 (linear) or 2 (quadratic), got {order!r}")
+        self.order = int(order)
         self.dtype = jnp.dtype(dtype).name
         k0, k1, k2 = jax.random.split(key, 3)
         self.local_kernel = MLP(2 * dim, local_channels, width, depth, layer_norm=False, key=k1,
                                 dtype=dtype)
-        n_in = 3 * dim + local_channels
+        n_in = (3 if order == 1 else 4) * dim + local_channels
         self.context_kernel = (MLP(n_in, self.context_channels, width, depth, layer_norm=False,
                                    key=k0, dtype=dtype) if self.context_channels else None)
         last = MLP(n_in + self.context_channels, dim + 1, width, depth, layer_norm=False,
@@ -301,7 +308,8 @@ class SparseToDense(eqx.Module):
                 "displacement_scale": float(self.scale), "dtype": self.dtype,
                 "width": self.width, "depth": self.depth,
                 "local_channels": self.local_channels,
-                "context_channels": self.context_channels, "version": 2}
+                "context_channels": self.context_channels, "order": self.order,
+                "version": 2}
 
     def plan(self, reference_sparse: Any, reference_query: Any, *,
              max_neighbours: int = 16) -> SparseToDensePlan:
@@ -309,23 +317,37 @@ class SparseToDense(eqx.Module):
         return SparseToDensePlan.build(reference_sparse, reference_query, self.radius,
                                        max_neighbours=max_neighbours)
 
-    def _gradient(self, un, plan: SparseToDensePlan):
-        """Weighted least-squares gradient ``G`` (n, d, d) of the normalised displacement
-        w.r.t. the offset in units of ``r``, and the local descriptor ``h`` (n, C)."""
+    def _basis(self, o):
+        """Local polynomial basis without the constant: ``o`` (order 1), and the monomials
+        ``o_i o_j / 2`` (``i <= j``) appended for order 2."""
+        if self.order == 1:
+            return o
+        ii, jj = np.triu_indices(self.dim)
+        return jnp.concatenate([o, 0.5 * o[..., ii] * o[..., jj]], axis=-1)
+
+    def _local_fit(self, un, plan: SparseToDensePlan):
+        """Weighted least-squares Taylor coefficients ``C`` (n, p, d) of the normalised
+        displacement around every sparse particle in the basis of :meth:`_basis` of the
+        offset in units of ``r`` (the first ``d`` rows are the gradient), and the local
+        descriptor ``h`` (n, C)."""
         loc = plan.local
         w_l = jnp.where(loc.mask, window(jnp.asarray(loc.distance / self.radius,
                                                      self.dtype) ** 2), 0.0)
         o_l = -jnp.asarray(loc.offset, self.dtype)                            # (n, K, d)
         du = jnp.take(un, loc.index, axis=0, mode="fill", fill_value=0) - un[:, None, :]
         du = jnp.where(loc.mask[..., None], du, 0.0)
-        eye = jnp.eye(self.dim, dtype=self.dtype)
-        a = jnp.einsum("nk,nki,nkj->nij", w_l, o_l, o_l)
-        # Tikhonov term 1e-6 tr(A) keeps boundary points with collinear neighbours solvable
-        a = a + (1e-6 * jnp.trace(a, axis1=1, axis2=2) + 1e-12)[:, None, None] * eye
-        grad = jnp.linalg.solve(a, jnp.einsum("nk,nki,nkj->nij", w_l, o_l, du))
+        b = self._basis(o_l)                                                  # (n, K, p)
+        eye = jnp.eye(b.shape[-1], dtype=self.dtype)
+        a = jnp.einsum("nk,nki,nkj->nij", w_l, b, b)
+        # Tikhonov term lam tr(A) keeps boundary points with few or collinear neighbours
+        # solvable (the fit then falls back towards lower order); lam = 1e-6 suits float32
+        # (a quadratic fit's Gram matrix can have a condition number near 1e6), 1e-12 float64
+        lam = 1e-12 if self.dtype == "float64" else 1e-6
+        a = a + (lam * jnp.trace(a, axis1=1, axis2=2) + 1e-12)[:, None, None] * eye
+        coef = jnp.linalg.solve(a, jnp.einsum("nk,nki,nkj->nij", w_l, b, du))
         k1 = self.local_kernel.batched(jnp.concatenate([o_l, du], axis=-1))
         hloc = jnp.sum(w_l[..., None] * k1, axis=1) / (1.0 + jnp.sum(w_l, axis=1))[:, None]
-        return grad, hloc
+        return coef, hloc
 
     def __call__(self, sparse_positions, plan: SparseToDensePlan):
         """Positions (M, d) of the query points given the sparse positions (n, d)."""
@@ -335,7 +357,7 @@ class SparseToDense(eqx.Module):
         u = plan.displacement(sparse_positions).astype(self.dtype)
         s = jax.lax.stop_gradient(self.scale)
         un = u / s
-        grad, hloc = self._gradient(un, plan)
+        coef, hloc = self._local_fit(un, plan)
         # query integral with Franke-Nielson weights ((1 - s)_+ / s)^2, s = |x0 - y0| / r
         q = plan.query
         sq = jnp.asarray(q.distance / self.radius, self.dtype)
@@ -343,13 +365,19 @@ class SparseToDense(eqx.Module):
                       ((1.0 - jnp.minimum(sq, 1.0)) / jnp.maximum(sq, 1e-6)) ** 2, 0.0)
         off = jnp.asarray(q.offset, self.dtype)
         vals = jnp.take(un, q.index, axis=0, mode="fill", fill_value=0)
-        gq = jnp.take(grad, q.index, axis=0, mode="fill", fill_value=0)
-        lin = jnp.einsum("mki,mkij->mkj", off, gq)
+        cq = jnp.take(coef, q.index, axis=0, mode="fill", fill_value=0)     # (M, K, p, d)
+        lin = jnp.einsum("mki,mkij->mkj", off, cq[:, :, :self.dim])
         taylor = vals + lin
+        parts = [off, lin]
+        if self.order == 2:
+            quad = jnp.einsum("mki,mkij->mkj", self._basis(off)[..., self.dim:],
+                              cq[:, :, self.dim:])
+            taylor = taylor + quad
+            parts.append(quad)
         den = jnp.maximum(jnp.sum(w, axis=1), jnp.asarray(1e-12, self.dtype))
         base = jnp.sum(w[..., None] * taylor, axis=1) / den[:, None]
         hq = jnp.take(hloc, q.index, axis=0, mode="fill", fill_value=0)
-        feats = jnp.concatenate([off, lin, taylor - base[:, None, :], hq], axis=-1)
+        feats = jnp.concatenate(parts + [taylor - base[:, None, :], hq], axis=-1)
         if self.context_kernel is not None:
             c = self.context_kernel.batched(feats)
             g = jnp.sum(w[..., None] * c, axis=1) / den[:, None]
