@@ -297,7 +297,7 @@ class SparseToDense(eqx.Module):
                                    key=k0, dtype=dtype) if self.context_channels else None)
         last = MLP(n_in + self.context_channels, dim + 1, width, depth, layer_norm=False,
                    key=k2, dtype=dtype)
-        # start from modified Shepard with linear nodal functions: zero last layer
+        # start from modified Shepard with linear (quadratic) nodal functions: zero last layer
         self.kernel = eqx.tree_at(lambda m: (m.layers[-1].weight, m.layers[-1].bias), last,
                                   (jnp.zeros_like(last.layers[-1].weight),
                                    jnp.zeros_like(last.layers[-1].bias)))
