@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--plans", type=int, default=8, help="sparse subsets per trajectory")
     ap.add_argument("--learning-rate", type=float, default=3e-3)
     ap.add_argument("--every", type=int, default=20, help="keep one particle in EVERY")
+    ap.add_argument("--width", type=int, default=64, help="width of the kernel MLPs")
     ap.add_argument("--order", type=int, default=1, choices=[1, 2],
                     help="Taylor order of the base proposals of the trained operator")
     ap.add_argument("--seed", type=int, default=0)
@@ -105,7 +106,7 @@ def main() -> None:
     scale = float(np.std(train - train[:, :1]))
     key = jax.random.PRNGKey(args.seed)
     op0 = lg.SparseToDense(2, radius, displacement_scale=scale, order=args.order,
-                           key=jax.random.fold_in(key, 4))
+                           width=args.width, key=jax.random.fold_in(key, 4))
     bases = {o: lg.SparseToDense(2, radius, order=o, key=key) for o in (1, 2)}
     t = time.time()
     op, log = lg.train_sparse_to_dense(
