@@ -301,13 +301,15 @@ def _check_split(split: Any) -> RangeSplit:
     return split
 
 
-def _raise_too_close(min_r2: np.ndarray, min_distance: float, what: str) -> None:
+def _raise_too_close(min_r2: np.ndarray, min_distance: float, what: str, *,
+                     near: str = "a particle", move: str = "the target") -> None:
+    """ValueError when some squared distance ``min_r2[i]`` is below ``min_distance**2``."""
     if min_distance > 0 and min_r2.size and float(min_r2.min()) < min_distance ** 2:
         i = int(np.argmin(min_r2))
         raise ValueError(
-            f"{what} {i} lies {math.sqrt(max(float(min_r2[i]), 0.0)):.3g} Å from a particle, "
+            f"{what} {i} lies {math.sqrt(max(float(min_r2[i]), 0.0)):.3g} Å from {near}, "
             f"closer than min_distance={min_distance} Å (the potential is singular there; "
-            f"lower min_distance to accept it, or move the target)"
+            f"lower min_distance to accept it, or move {move})"
         )
 
 
@@ -414,13 +416,7 @@ def short_range_on_grid(particles: PointCloud, grid: TensorGrid, split: RangeSpl
         d = np.minimum(np.abs(coords[:, k] - a[np.maximum(idx - 1, 0)]),
                        np.abs(coords[:, k] - a[idx]))
         min_r2 += d * d
-    if min_distance > 0 and min_r2.size and float(min_r2.min()) < min_distance ** 2:
-        i = int(np.argmin(min_r2))
-        raise ValueError(
-            f"particle {i} lies {math.sqrt(float(min_r2[i])):.3g} Å from a node of grid, "
-            f"closer than min_distance={min_distance} Å (the potential is singular there; "
-            f"lower min_distance to accept it, or move the grid)"
-        )
+    _raise_too_close(min_r2, min_distance, "particle", near="a node of grid", move="the grid")
     order = np.argsort(coords[:, 0], kind="stable")
     xs = np.ascontiguousarray(coords[order, 0])
     ys = np.ascontiguousarray(coords[order, 1])
