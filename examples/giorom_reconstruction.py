@@ -32,36 +32,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+# the dataset generator of the GIOROM example beside this script (same blocks, same cache)
+from giorom_sand import make_dataset
+
 import tensorrom as tr
 from tensorrom import lagrangian as lg
-from tensorrom.lagrangian import mpm
-
-
-def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, frame_dt: float,
-                 seed: int, cache: Path) -> np.ndarray:
-    """(n_traj, T, N, 2) positions of a block of side 0.25 at a random place with a random
-    initial velocity, collapsing in the unit box (as in ``giorom_sand.py``). Cached (npz)."""
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as f:
-            if f["positions"].shape[:2] == (n_traj, n_frames):
-                return f["positions"]
-    rng = np.random.default_rng(seed)
-    side = 0.25
-    out = []
-    for i in range(n_traj):
-        lo = rng.uniform([0.05, 0.02], [1 - side - 0.05, 0.45])
-        vel = rng.uniform(-1.0, 1.0, 2)
-        scene = mpm.Scene(tr.Box([0, 0], [1, 1]),
-                          [mpm.Block(lo, lo + side, material, velocity=vel)],
-                          spacing=spacing, seed=int(seed * 1000 + i))
-        substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
-        traj = mpm.simulate(scene, n_frames=n_frames, frame_dt=frame_dt, substeps=substeps)
-        out.append(np.asarray(traj.positions, np.float32))
-    pos = np.stack(out)
-    tmp = cache.with_name(cache.stem + ".tmp.npz")
-    np.savez(tmp, positions=pos)
-    os.replace(tmp, cache)
-    return pos
 
 
 def main() -> None:
