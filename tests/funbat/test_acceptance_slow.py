@@ -11,13 +11,7 @@ def _rmse(a, b):
     return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
 
 
-@pytest.mark.slow
-def test_held_out_mode0_coordinates():
-    # Acceptance 3 (second part): hold out 20% of mode-0's distinct coordinates with all
-    # their entries; fit on half of the remaining entries; the held-out RMSE (bridge
-    # interpolation) is at most 2x the in-sample test RMSE, and the predictive variance is
-    # larger at the held-out coordinates. Hyperparameters are learned (with the fixed
-    # ℓ = 0.1 the ratio is ~5 because the in-sample error of this noise-free set is ~3e-5).
+def _held_out_split():
     s = load_funbat_synthetic_r1()
     X = np.concatenate([s.X_train, s.X_test])
     y = np.concatenate([s.y_train, s.y_test])
@@ -25,9 +19,20 @@ def test_held_out_mode0_coordinates():
     u = np.unique(X[:, 0])
     held = rng.choice(u, size=int(round(0.2 * u.size)), replace=False)
     out = np.isin(X[:, 0], held)
+    perm = rng.permutation(int((~out).sum()))
+    return X, y, out, perm[: perm.size // 2], perm[perm.size // 2:]
+
+
+@pytest.mark.slow
+def test_held_out_mode0_coordinates():
+    # Acceptance 3 (second part): hold out 20% of mode-0's distinct coordinates with all
+    # their entries; fit on half of the remaining entries; the held-out RMSE (bridge
+    # interpolation) is at most 2x the in-sample test RMSE, and the predictive variance is
+    # larger at the held-out coordinates. Hyperparameters are learned (with the fixed
+    # ℓ = 0.1 the ratio is ~5 because the in-sample error of this noise-free set is ~3e-5;
+    # the next test shows that no inference can do better with that fixed prior).
+    X, y, out, tr, te = _held_out_split()
     Xin, yin = X[~out], y[~out]
-    perm = rng.permutation(yin.size)
-    tr, te = perm[: yin.size // 2], perm[yin.size // 2:]
     m = FunBaT(1, "matern32", 0.1, 0.5, core="cp", max_epochs=200, tol=1e-5,
                learn_hyperparameters=True).fit(Xin[tr], yin[tr])
     p_in, v_in = m.predict(Xin[te], return_var=True)
@@ -40,6 +45,47 @@ def test_held_out_mode0_coordinates():
     # learned long lengthscale it is only ~14% larger (measured 4.6e-7 vs 4.1e-7)
     noise = m.noise_variance_
     assert np.median(v_out - noise) > np.median(v_in - noise)
+
+
+@pytest.mark.slow
+def test_held_out_fixed_lengthscale_is_the_priors_interpolation():
+    # Why the held-out ratio of acceptance 3 needs the learned lengthscale: with ℓ fixed at
+    # 0.1 the posterior mean at a held-out coordinate is exactly the noise-free Matérn-3/2
+    # (ℓ = 0.1) interpolation of the posterior means at the training coordinates (the bridge
+    # conditions on the smoothed states), so its error is the prior's interpolation error
+    # across the gaps, whatever the inference does. Checked: (a) the bridge equals the dense
+    # noise-free GP interpolation to 1e-6 relative (measured 2e-9; the 1e-10 jitter and the
+    # converged-but-not-exact smoothed states bound the agreement); (b) the generating u1 of
+    # the issue, interpolated exactly from the same training coordinates with ℓ = 0.1, has a
+    # held-out error (times u2) of 1.6e-4, i.e. > 2x our in-sample RMSE (3.2e-5), so no
+    # method with this fixed prior meets the ratio; our held-out RMSE (1.7e-4) is within
+    # 1.5x of that oracle and 25x below the 0.0042 bound.
+    from tensorrom.funbat import matern_covariance
+    from tensorrom.io.datasets import funbat_synthetic_latents
+
+    X, y, out, tr, te = _held_out_split()
+    Xin, yin = X[~out], y[~out]
+    m = FunBaT(1, "matern32", 0.1, 0.5, core="cp", max_epochs=200, tol=1e-5).fit(Xin[tr], yin[tr])
+    ctr = np.unique(Xin[tr][:, 0])
+
+    def interp(values, t):
+        K = np.asarray(matern_covariance("matern32", 0.1, 1.0, ctr[:, None] - ctr[None, :]))
+        k = np.asarray(matern_covariance("matern32", 0.1, 1.0, t[:, None] - ctr[None, :]))
+        return k @ np.linalg.solve(K + 1e-10 * np.eye(ctr.size), values)
+
+    a_tr = np.asarray(m.latent(0, ctr)[0])[:, 0]
+    a_out = np.asarray(m.latent(0, X[out, 0])[0])[:, 0]
+    assert np.linalg.norm(interp(a_tr, X[out, 0]) - a_out) <= 1e-6 * np.linalg.norm(a_out)
+
+    u1, _ = funbat_synthetic_latents(ctr)
+    u1_out, u2_out = funbat_synthetic_latents(X[out, 0])
+    _, u2_col = funbat_synthetic_latents(X[out, 1])
+    oracle = _rmse(interp(u1, X[out, 0]) * u2_col, u1_out * u2_col)
+    rmse_in = _rmse(m.predict(Xin[te]), yin[te])
+    rmse_out = _rmse(m.predict(X[out]), y[out])
+    assert oracle > 2.0 * rmse_in
+    assert rmse_out <= 1.5 * oracle
+    assert rmse_out <= 0.0042
 
 
 BEIJING = dict(kernel="matern12", lengthscale=0.1, variance=1.0, core="tucker",
