@@ -105,6 +105,21 @@ def main() -> None:
     print(f"  GNS on all points               : {t_gns * 1e3:10.1f} ms  (compile {c_gns:.1f} s)")
     print(f"  speed-up GNS / GIOROM           : {t_gns / t_gio:10.1f} x")
 
+    # where GIOROM's step goes: the stepper on the sparse set alone, the operator alone
+    @eqx.filter_jit
+    def stepper_only(model, hist):
+        return model.step(hist, b_sparse(hist[-1]))
+
+    @eqx.filter_jit
+    def operator_only(op, x, plan):
+        return op(x, plan)
+
+    t_st, _ = timeit(stepper_only, gio, hist_sparse, repeat=args.repeat)
+    t_op, _ = timeit(operator_only, s2d, hist_sparse[-1], plan, repeat=args.repeat)
+    print(f"  of which: stepper on {args.sparse} {t_st * 1e3:.1f} ms, "
+          f"SparseToDense to {args.points} {t_op * 1e3:.1f} ms "
+          f"(at most {plan.query.index.shape[1]} neighbours per query)")
+
     # ---- training step -----------------------------------------------------------------
     n_tr = args.train_particles
     n_sub = int(round(args.fraction * n_tr))
