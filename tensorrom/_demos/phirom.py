@@ -21,7 +21,8 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
     solver = solvers.Burgers1D()
     full = solvers.burgers_dataset("train")
     train = full.window(0, 100)
-    # a small model and a short run (the paper trains 5000 steps with batch 800)
+    # a small model and a short run (the paper trains 5000 steps with batch 800: see
+    # examples/phirom/burgers_train.py and the scripts beside it)
     model = phirom.PhiROM.from_snapshots(solver, train, latent_size=4, decoder_width=16,
                                          decoder_depth=3, omega0=30.0, dynamics_width=32,
                                          dynamics_depth=2, key=jax.random.PRNGKey(0))
