@@ -177,7 +177,22 @@ def forecast(model: PhiROM, z0: Any, mu: Any, times: Any, query: Any = None, *,
 
 
 def relative_l2(prediction: Any, truth: Any, *, axis: Any = -1):
-    """Relative L2 error ``|p - t| / |t|`` over ``axis`` (NumPy, float64)."""
+    """Relative L2 error ``|p - t| / |t|`` over ``axis`` (NumPy, float64).
+
+    Args:
+        prediction, truth: arrays of the same shape.
+        axis: an axis or a tuple of any number of axes (e.g. ``(-3, -2, -1)`` for 2D fields
+            with channels) over which the norms are taken.
+
+    Returns:
+        the ratio, with ``axis`` reduced.
+    """
     p = np.asarray(prediction, dtype=np.float64)
     t = np.asarray(truth, dtype=np.float64)
-    return np.linalg.norm(p - t, axis=axis) / np.linalg.norm(t, axis=axis)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction has shape {p.shape} but truth has shape {t.shape}")
+
+    def norm(a):
+        return np.sqrt(np.sum(a * a, axis=axis))
+
+    return norm(p - t) / norm(t)
