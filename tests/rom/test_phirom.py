@@ -192,6 +192,69 @@ def test_warmup_cuts_dynamics_gradient_to_decoder_and_codes():
     assert not np.allclose(np.asarray(full.latents), np.asarray(warm.latents), atol=1e-8)
 
 
+def test_warmup_ramp_schedule():
+    from tensorrom.rom.phirom._train import coupling
+
+    ramp = phirom.TrainConfig(warmup_steps=3, warmup_ramp=4)
+    sudden = phirom.TrainConfig(warmup_steps=3, warmup_ramp=0)
+    # 0 during the warm-up, then (j + 1) / warmup_ramp, capped at 1; no ramp: a step to 1
+    assert [coupling(i, ramp) for i in range(9)] == [0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1]
+    assert phirom.TrainConfig().warmup_ramp == 300  # the default (docs/phirom.md)
+    assert [coupling(i, sudden) for i in range(5)] == [0, 0, 0, 1, 1]
+    with pytest.raises(ValueError, match="warmup_ramp"):
+        phirom.TrainConfig(warmup_ramp=-1)
+
+
+def test_coupling_scales_dynamics_gradient_to_decoder_and_codes_linearly():
+    from tensorrom.rom.phirom._train import _loss, _prepare
+
+    model = _model()
+    data = _prepare(model, _SOLVER, _snapshots())
+    model = eqx.tree_at(lambda m: m.latents, model, 0.1 * jax.random.normal(
+        jax.random.PRNGKey(2), model.latents.shape, model.dtype))
+    batch = (jnp.asarray([0, 1, 1]), jnp.asarray([1, 3, 4]))
+    idx = jnp.tile(jnp.arange(1, 32, 2), (3, 1))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def grads(couple):
+        def f(p):
+            return _loss(eqx.combine(p, static), _SOLVER, "phirom", data[:3], batch, idx,
+                         jnp.asarray(0.5), jnp.asarray(couple), 0.0, data[3], "relative")[0]
+        return jax.flatten_util.ravel_pytree(jax.grad(f)(params))[0]
+
+    g0, g1, g_quarter = grads(0.0), grads(1.0), grads(0.25)
+    # the coupling weight multiplies only the dynamics term of the decoder/code gradient,
+    # so the gradient is affine in it: g(c) = (1 - c) g(0) + c g(1) (float64 round-off)
+    np.testing.assert_allclose(np.asarray(g_quarter), np.asarray(0.75 * g0 + 0.25 * g1),
+                               rtol=1e-10, atol=1e-13)
+    assert float(jnp.linalg.norm(g1 - g0)) > 1e-6  # the dynamics term is not empty
+
+
+def test_train_applies_warmup_ramp():
+    # train() with warmup_steps=1, warmup_ramp=2 equals the compiled step driven by hand
+    # with coupling 0, 1/2, 1, 1 and the same keys (same arithmetic: bitwise on one CPU)
+    from tensorrom.rom.phirom._train import _prepare
+
+    d = _snapshots()
+    cfg = phirom.TrainConfig(steps=4, warmup_steps=1, warmup_ramp=2, **_CFG)
+    res = phirom.train(_model(dtype="float32"), _SOLVER, d, cfg)
+    model = _model(dtype="float32")
+    step, state = phirom.make_train_step(model, _SOLVER, cfg, _prepare(model, _SOLVER, d))
+    key = jax.random.PRNGKey(cfg.seed)
+    for c in (0.0, 0.5, 1.0, 1.0):
+        key, sub = jax.random.split(key)
+        model, state, *_ = step(model, state, sub, jnp.asarray(0.5, jnp.float32),
+                                jnp.asarray(c, jnp.float32))
+    np.testing.assert_allclose(np.asarray(res.model.latents), np.asarray(model.latents),
+                               rtol=0, atol=1e-7)
+    # and differs from the sudden switch (the ramp is not a no-op)
+    sudden = phirom.train(_model(dtype="float32"), _SOLVER, d,
+                          phirom.TrainConfig(steps=4, warmup_steps=1, warmup_ramp=0,
+                                             **_CFG))
+    assert not np.allclose(np.asarray(sudden.model.latents), np.asarray(model.latents),
+                           rtol=0, atol=1e-7)
+
+
 def test_too_many_nan_steps_raise():
     bad = _NaNBurgers(num_points=32, length=10.0, dt=0.05, n_steps=6)
     cfg = phirom.TrainConfig(steps=4, max_nan_steps=2, **_CFG)
