@@ -229,15 +229,25 @@ class SparseToDense(eqx.Module):
     reconstruction), ``G(y)`` the weighted least-squares gradient of ``u`` with respect to
     ``y_0 / r`` over the sparse neighbours of ``y``, ``h(y)`` a learned local descriptor of
     the sparse field (a kernel integral
-    ``h(y) = sum_y' w k_1((y'_0 - y_0)/r, (u(y') - u(y))/s) / (1 + sum w)``) and
+    ``h(y) = sum_y' w k_1((y'_0 - y_0)/r, (u(y') - u(y))/s) / (1 + sum w)``, refined by
+    ``message_passing`` residual rounds ``h(y) += sum_y' w m((y'_0 - y_0)/r,
+    (u(y') - u(y))/s, h(y'), h(y)) / (1 + sum w)`` on the sparse graph) and
     ``g(x) = sum_y w_xy k_0(o, G(y)^T o / s, (t_y - b(x))/s, h(y)) / sum_y w_xy`` a learned
     descriptor of the query's whole neighbourhood (which sees, for example, that ``x`` lies
     beyond the edge of the sparse set, or that the neighbours' proposals disagree across a
-    shear band). The kernel ``k`` depends on the query point through ``o`` and ``g(x)``.
+    shear band). With ``fit_features`` the kernels also see each neighbour's whole fitted
+    gradient ``G(y)`` and the weighted rms residual ``rho(y)`` of its local fit (large where
+    the sparse field is not locally affine: splits, shear bands). The kernel ``k`` depends on
+    the query point through ``o`` and ``g(x)``.
     Its last layer starts at zero, so the initial operator (``c = a = 0``) is Franke-Nielson's
     modified Shepard interpolation with linear nodal functions, exact for affine displacement
     fields; training learns corrections to that moving-least-squares-like base. Every input of
     ``k`` is a difference of displacements, so a rigid translation is reproduced exactly.
+    With ``gate > 0`` the correction is multiplied by ``d^2 / (d^2 + gate^2)``,
+    ``d^2 = |t_y - b(x)|^2 / s^2 + |G(y)|^2 + rho(y)^2``: it vanishes where the sparse
+    neighbourhood does not deform, so a rigid translation gives exactly ``x_0 + c`` (no
+    learned bias that depends on the offsets alone, which was visible as a constant error
+    while a block falls freely).
 
     Args:
         dim: spatial dimension.
@@ -248,6 +258,10 @@ class SparseToDense(eqx.Module):
         order: 1 for the first-order Taylor proposals above; 2 adds the quadratic term of a
             local quadratic least-squares fit (``t_y = u(y) + G^T o + o^T H o / 2``; exact
             for quadratic fields when untrained) and gives that term to ``k`` as an input.
+        fit_features: give the kernels ``G(y)`` and ``rho(y)`` (default True).
+        message_passing: rounds of message passing that refine ``h`` (default 1; 0: none).
+        gate: scale of the deformation gate of the correction in units of ``s`` (default
+            0.05; 0 switches the gate off).
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -269,10 +283,15 @@ class SparseToDense(eqx.Module):
     local_channels: int = eqx.field(static=True)
     context_channels: int = eqx.field(static=True)
     order: int = eqx.field(static=True)
+    fit_features: bool = eqx.field(static=True)
+    message_passing: int = eqx.field(static=True)
+    gate: float = eqx.field(static=True)
+    mp_kernels: Any = None
 
     def __init__(self, dim: int, radius: float, *, displacement_scale: float = 1.0,
                  width: int = 64, depth: int = 2, local_channels: int = 16,
-                 context_channels: int = 16, order: int = 1, key, dtype=jnp.float32):
+                 context_channels: int = 16, order: int = 1, fit_features: bool = True,
+                 message_passing: int = 1, gate: float = 0.05, key, dtype=jnp.float32):
         self.dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
         s = check_positive_float(displacement_scale, "displacement_scale")
@@ -289,10 +308,28 @@ class SparseToDense(eqx.Module):
             raise ValueError(f"order must be 1 (linear) or 2 (quadratic), got {order!r}")
         self.order = int(order)
         self.dtype = jnp.dtype(dtype).name
-        k0, k1, k2 = jax.random.split(key, 3)
+        self.fit_features = bool(fit_features)
+        if isinstance(message_passing, bool) or not isinstance(message_passing,
+                                                               (int, np.integer)):
+            raise TypeError(f"message_passing must be an int, got {message_passing!r}")
+        if message_passing < 0:
+            raise ValueError(f"message_passing must be >= 0, got {message_passing}")
+        self.message_passing = int(message_passing)
+        if isinstance(gate, bool) or not isinstance(gate, (int, float, np.integer, np.floating)):
+            raise TypeError(f"gate must be a float, got {gate!r}")
+        if not (np.isfinite(gate) and gate >= 0):
+            raise ValueError(f"gate must be finite and >= 0, got {gate}")
+        self.gate = float(gate)
+        k0, k1, k2, k3 = jax.random.split(key, 4)
         self.local_kernel = MLP(2 * dim, local_channels, width, depth, layer_norm=False, key=k1,
                                 dtype=dtype)
+        self.mp_kernels = [
+            MLP(2 * dim + 2 * local_channels, local_channels, width, depth, layer_norm=False,
+                key=kk, dtype=dtype)
+            for kk in jax.random.split(k3, self.message_passing)] if self.message_passing else None
         n_in = (3 if order == 1 else 4) * dim + local_channels
+        if self.fit_features:
+            n_in += dim * dim + 1
         self.context_kernel = (MLP(n_in, self.context_channels, width, depth, layer_norm=False,
                                    key=k0, dtype=dtype) if self.context_channels else None)
         last = MLP(n_in + self.context_channels, dim + 1, width, depth, layer_norm=False,
@@ -309,7 +346,8 @@ class SparseToDense(eqx.Module):
                 "width": self.width, "depth": self.depth,
                 "local_channels": self.local_channels,
                 "context_channels": self.context_channels, "order": self.order,
-                "version": 2}
+                "fit_features": self.fit_features, "message_passing": self.message_passing,
+                "gate": self.gate, "version": 3}
 
     def plan(self, reference_sparse: Any, reference_query: Any, *,
              max_neighbours: int = 16) -> SparseToDensePlan:
@@ -345,9 +383,22 @@ class SparseToDense(eqx.Module):
         lam = 1e-12 if self.dtype == "float64" else 1e-6
         a = a + (lam * jnp.trace(a, axis1=1, axis2=2) + 1e-12)[:, None, None] * eye
         coef = jnp.linalg.solve(a, jnp.einsum("nk,nki,nkj->nij", w_l, b, du))
+        wsum = jnp.sum(w_l, axis=1)
         k1 = self.local_kernel.batched(jnp.concatenate([o_l, du], axis=-1))
-        hloc = jnp.sum(w_l[..., None] * k1, axis=1) / (1.0 + jnp.sum(w_l, axis=1))[:, None]
-        return coef, hloc
+        hloc = jnp.sum(w_l[..., None] * k1, axis=1) / (1.0 + wsum)[:, None]
+        if self.mp_kernels is not None:
+            n_k = loc.index.shape[1]
+            for mlp in self.mp_kernels:
+                hn = jnp.take(hloc, loc.index, axis=0, mode="fill", fill_value=0)
+                m = mlp.batched(jnp.concatenate(
+                    [o_l, du, hn, jnp.broadcast_to(hloc[:, None, :], hn.shape[:1] + (n_k,)
+                                                   + hn.shape[2:])], axis=-1))
+                hloc = hloc + jnp.sum(w_l[..., None] * m, axis=1) / (1.0 + wsum)[:, None]
+        # weighted rms residual of the local fit (how far the neighbourhood is from the
+        # polynomial: large across shear bands and splits)
+        res = du - jnp.einsum("nki,nij->nkj", b, coef)
+        ms = jnp.sum(w_l[..., None] * res ** 2, axis=(1, 2)) / jnp.maximum(wsum, 1e-12)
+        return coef, hloc, ms
 
     def __call__(self, sparse_positions, plan: SparseToDensePlan):
         """Positions (M, d) of the query points given the sparse positions (n, d)."""
@@ -357,7 +408,7 @@ class SparseToDense(eqx.Module):
         u = plan.displacement(sparse_positions).astype(self.dtype)
         s = jax.lax.stop_gradient(self.scale)
         un = u / s
-        coef, hloc = self._local_fit(un, plan)
+        coef, hloc, ms = self._local_fit(un, plan)
         # query integral with Franke-Nielson weights ((1 - s)_+ / s)^2, s = |x0 - y0| / r
         q = plan.query
         sq = jnp.asarray(q.distance / self.radius, self.dtype)
@@ -377,6 +428,10 @@ class SparseToDense(eqx.Module):
         den = jnp.maximum(jnp.sum(w, axis=1), jnp.asarray(1e-12, self.dtype))
         base = jnp.sum(w[..., None] * taylor, axis=1) / den[:, None]
         hq = jnp.take(hloc, q.index, axis=0, mode="fill", fill_value=0)
+        if self.fit_features:
+            gq = cq[:, :, :self.dim].reshape(cq.shape[:2] + (self.dim * self.dim,))
+            rq = jnp.sqrt(jnp.take(ms, q.index, axis=0, mode="fill", fill_value=0) + 1e-12)
+            parts += [gq, rq[..., None]]
         feats = jnp.concatenate(parts + [taylor - base[:, None, :], hq], axis=-1)
         if self.context_kernel is not None:
             c = self.context_kernel.batched(feats)
@@ -386,6 +441,14 @@ class SparseToDense(eqx.Module):
                 axis=-1)
         k = self.kernel.batched(feats)
         corr = k[..., :self.dim]
+        if self.gate > 0:
+            # the correction vanishes where nothing deforms: d^2 = |t_y - b(x)|^2 + |G(y)|^2 +
+            # (fit residual of y)^2, gate d^2 / (d^2 + gate^2), so a rigidly translating
+            # neighbourhood is reproduced exactly (no learned offset-only bias)
+            d2 = (jnp.sum((taylor - base[:, None, :]) ** 2, axis=-1)
+                  + jnp.sum(cq ** 2, axis=(-2, -1))
+                  + jnp.take(ms, q.index, axis=0, mode="fill", fill_value=0))
+            corr = corr * (d2 / (d2 + self.gate ** 2))[..., None]
         # learned blending weights e^a, a bounded to (-4, 4) so no neighbour is ever
         # switched off completely (the sum of weights stays positive)
         w2 = w * jnp.exp(4.0 * jnp.tanh(k[..., self.dim] / 4.0))
