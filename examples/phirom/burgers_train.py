@@ -38,6 +38,9 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=None, help="snapshots per step (default 800)")
     ap.add_argument("--warmup", type=int, default=None,
                     help="warm-up steps (default min(1000, steps // 5))")
+    ap.add_argument("--ramp", type=int, default=None,
+                    help="steps over which the dynamics gradient is ramped in after the "
+                         "warm-up (default min(300, steps // 5))")
     ap.add_argument("--omega0", type=float, default=None,
                     help="first-layer frequency of the sine decoder (default 1)")
     ap.add_argument("--seed", type=int, default=0)
@@ -47,6 +50,7 @@ def main(argv=None):
     steps = args.steps or (200 if args.quick else 5000)
     batch = args.batch or (200 if args.quick else 800)
     warmup = min(1000, steps // 5) if args.warmup is None else args.warmup
+    ramp = min(300, steps // 5) if args.ramp is None else args.ramp
     ckpt = ckpt_dir(args.out, args.mode)
     if args.fresh and ckpt.exists():
         shutil.rmtree(ckpt)
@@ -64,13 +68,13 @@ def main(argv=None):
                              "use --fresh or another --out")
         print(f"resuming {ckpt} from step {start}")
     cfg = phirom.TrainConfig(mode=args.mode, steps=steps, batch_size=batch, gamma=0.1, lam=0.5,
-                             warmup_steps=warmup, seed=args.seed,
+                             warmup_steps=warmup, warmup_ramp=ramp, seed=args.seed,
                              checkpoint_every=args.checkpoint_every)
     t0 = time.perf_counter()
     res = phirom.train(model, solver, train, cfg, checkpoint_dir=ckpt, progress=True)
     wall = time.perf_counter() - t0
     tail = slice(max(0, len(res.loss_rec) - 50), None)
-    info = {"mode": args.mode, "steps": steps, "batch": batch, "warmup": warmup,
+    info = {"mode": args.mode, "steps": steps, "batch": batch, "warmup": warmup, "ramp": ramp,
             "seed": args.seed, "omega0": args.omega0, "resumed_from": start,
             "wall_s": wall, "s_per_step": wall / max(1, steps - start),
             "nan_steps": res.nan_steps,
