@@ -164,15 +164,17 @@ def test_nan_steps_are_skipped_and_counted():
     np.testing.assert_array_equal(np.asarray(res.model.latents), np.asarray(m0.latents))
 
 
-def test_warmup_cuts_dynamics_gradient_to_decoder_and_codes():
+def _loss_gradient(seed, times, first_point):
+    """``grads(lam, couple)``: gradient of the training loss of a small float64 model with
+    random codes, on three snapshots ``(trajectory, time)`` and every second grid point."""
     from tensorrom.rom.phirom._train import _loss, _prepare
 
     model = _model()
     data = _prepare(model, _SOLVER, _snapshots())
     model = eqx.tree_at(lambda m: m.latents, model, 0.1 * jax.random.normal(
-        jax.random.PRNGKey(1), model.latents.shape, model.dtype))
-    batch = (jnp.asarray([0, 1, 1]), jnp.asarray([2, 0, 5]))
-    idx = jnp.tile(jnp.arange(0, 32, 2), (3, 1))
+        jax.random.PRNGKey(seed), model.latents.shape, model.dtype))
+    batch = (jnp.asarray([0, 1, 1]), jnp.asarray(times))
+    idx = jnp.tile(jnp.arange(first_point, 32, 2), (3, 1))
     params, static = eqx.partition(model, eqx.is_inexact_array)
 
     def grads(lam, couple):
@@ -181,6 +183,11 @@ def test_warmup_cuts_dynamics_gradient_to_decoder_and_codes():
                          jnp.asarray(lam), jnp.asarray(couple), 0.0, data[3], "relative")[0]
         return jax.grad(f)(params)
 
+    return grads
+
+
+def test_warmup_cuts_dynamics_gradient_to_decoder_and_codes():
+    grads = _loss_gradient(1, [2, 0, 5], 0)
     warm, rec, full = grads(0.5, 0.0), grads(0.0, 0.0), grads(0.5, 1.0)
     # warm-up: decoder and codes see only (1 - lambda) grad L_rec (float64 round-off) ...
     for a, b in zip(jax.tree.leaves((warm.decoder, warm.latents)),
@@ -206,21 +213,10 @@ def test_warmup_ramp_schedule():
 
 
 def test_coupling_scales_dynamics_gradient_to_decoder_and_codes_linearly():
-    from tensorrom.rom.phirom._train import _loss, _prepare
-
-    model = _model()
-    data = _prepare(model, _SOLVER, _snapshots())
-    model = eqx.tree_at(lambda m: m.latents, model, 0.1 * jax.random.normal(
-        jax.random.PRNGKey(2), model.latents.shape, model.dtype))
-    batch = (jnp.asarray([0, 1, 1]), jnp.asarray([1, 3, 4]))
-    idx = jnp.tile(jnp.arange(1, 32, 2), (3, 1))
-    params, static = eqx.partition(model, eqx.is_inexact_array)
+    loss_grads = _loss_gradient(2, [1, 3, 4], 1)
 
     def grads(couple):
-        def f(p):
-            return _loss(eqx.combine(p, static), _SOLVER, "phirom", data[:3], batch, idx,
-                         jnp.asarray(0.5), jnp.asarray(couple), 0.0, data[3], "relative")[0]
-        return jax.flatten_util.ravel_pytree(jax.grad(f)(params))[0]
+        return jax.flatten_util.ravel_pytree(loss_grads(0.5, couple))[0]
 
     g0, g1, g_quarter = grads(0.0), grads(1.0), grads(0.25)
     # the coupling weight multiplies only the dynamics term of the decoder/code gradient,
