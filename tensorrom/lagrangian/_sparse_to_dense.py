@@ -244,7 +244,8 @@ class SparseToDense(eqx.Module):
     fields; training learns corrections to that moving-least-squares-like base. Every input of
     ``k`` is a difference of displacements, so a rigid translation is reproduced exactly.
     With ``gate > 0`` the correction is multiplied by ``d^2 / (d^2 + gate^2)``,
-    ``d^2 = |t_y - b(x)|^2 / s^2 + |G(y)|^2 + rho(y)^2``: it vanishes where the sparse
+    ``d^2 = |t_y - b(x)|^2 / s^2 + |C(y)|^2 + rho(y)^2`` (``C``: all fitted Taylor
+    coefficients, i.e. ``G`` and, for ``order=2``, the quadratic ones): it vanishes where the sparse
     neighbourhood does not deform, so a rigid translation gives exactly ``x_0 + c`` (no
     learned bias that depends on the offsets alone, which was visible as a constant error
     while a block falls freely).
@@ -309,17 +310,9 @@ class SparseToDense(eqx.Module):
         self.order = int(order)
         self.dtype = jnp.dtype(dtype).name
         self.fit_features = bool(fit_features)
-        if isinstance(message_passing, bool) or not isinstance(message_passing,
-                                                               (int, np.integer)):
-            raise TypeError(f"message_passing must be an int, got {message_passing!r}")
-        if message_passing < 0:
-            raise ValueError(f"message_passing must be >= 0, got {message_passing}")
-        self.message_passing = int(message_passing)
-        if isinstance(gate, bool) or not isinstance(gate, (int, float, np.integer, np.floating)):
-            raise TypeError(f"gate must be a float, got {gate!r}")
-        if not (np.isfinite(gate) and gate >= 0):
-            raise ValueError(f"gate must be finite and >= 0, got {gate}")
-        self.gate = float(gate)
+        self.message_passing = check_positive_int(message_passing, "message_passing",
+                                                  minimum=0)
+        self.gate = check_positive_float(gate, "gate", allow_zero=True)
         k0, k1, k2, k3 = jax.random.split(key, 4)
         self.local_kernel = MLP(2 * dim, local_channels, width, depth, layer_norm=False, key=k1,
                                 dtype=dtype)
@@ -428,10 +421,10 @@ class SparseToDense(eqx.Module):
         den = jnp.maximum(jnp.sum(w, axis=1), jnp.asarray(1e-12, self.dtype))
         base = jnp.sum(w[..., None] * taylor, axis=1) / den[:, None]
         hq = jnp.take(hloc, q.index, axis=0, mode="fill", fill_value=0)
+        msq = jnp.take(ms, q.index, axis=0, mode="fill", fill_value=0)   # (M, K) fit residual²
         if self.fit_features:
             gq = cq[:, :, :self.dim].reshape(cq.shape[:2] + (self.dim * self.dim,))
-            rq = jnp.sqrt(jnp.take(ms, q.index, axis=0, mode="fill", fill_value=0) + 1e-12)
-            parts += [gq, rq[..., None]]
+            parts += [gq, jnp.sqrt(msq + 1e-12)[..., None]]
         feats = jnp.concatenate(parts + [taylor - base[:, None, :], hq], axis=-1)
         if self.context_kernel is not None:
             c = self.context_kernel.batched(feats)
@@ -442,12 +435,12 @@ class SparseToDense(eqx.Module):
         k = self.kernel.batched(feats)
         corr = k[..., :self.dim]
         if self.gate > 0:
-            # the correction vanishes where nothing deforms: d^2 = |t_y - b(x)|^2 + |G(y)|^2 +
+            # the correction vanishes where nothing deforms: d^2 = |t_y - b(x)|^2 + |C(y)|^2
+            # (all fitted Taylor coefficients: G, and the quadratic ones for order 2) +
             # (fit residual of y)^2, gate d^2 / (d^2 + gate^2), so a rigidly translating
             # neighbourhood is reproduced exactly (no learned offset-only bias)
             d2 = (jnp.sum((taylor - base[:, None, :]) ** 2, axis=-1)
-                  + jnp.sum(cq ** 2, axis=(-2, -1))
-                  + jnp.take(ms, q.index, axis=0, mode="fill", fill_value=0))
+                  + jnp.sum(cq ** 2, axis=(-2, -1)) + msq)
             corr = corr * (d2 / (d2 + self.gate ** 2))[..., None]
         # learned blending weights e^a, a bounded to (-4, 4) so no neighbour is ever
         # switched off completely (the sum of weights stays positive)
