@@ -7,6 +7,12 @@
 #      to 100k points, Phi-ROM step and evaluation round, MPM);
 #   3. with the time left, the default test suite of the JAX parts on the GPU.
 #
+# `device_check.sh train` runs the training that a 2-core CPU cannot instead: Phi-ROM on
+# Burgers for five seeds (acceptance item 8.4 across seeds, examples/phirom/burgers_seeds.py)
+# and GIOROM vs GNS on MPM sand at the paper's sizes for 10^4 steps each (item 7.3,
+# examples/giorom_sand.py). Each stage fits one device call; the whole device budget of a
+# session (15 min) does not hold both stages and the start-up.
+#
 # Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
 # (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.
 # Every step has its own time limit, so one hang costs only its step; the whole script stays
@@ -63,6 +69,13 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
     step bench-mpm 45 python3 benchmarks/bench_mpm.py --quick
     step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider -p no:benchmark --no-header -n 6 \
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
+fi
+if [ "$STAGE" = train ]; then
+    step phirom-seeds 280 python3 examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 \
+        --at 5000 --out /tmp/phirom_seeds
+    cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
+    step giorom-sand 280 python3 examples/giorom_sand.py --steps 10000 --latent 128 \
+        --message-passing 10 --out /tmp/giorom_sand
 fi
 echo "total ${SECONDS}s" | tee -a "$LOG"
 grep -E "^(===|---)|passed|failed|error" "$LOG" | tail -n 60
