@@ -35,7 +35,9 @@ def _errors(model, solver, data, frac=1.0):
 def test_burgers_unseen_mu_after_5000_steps(trained):
     solver, model = trained
     e1, e2 = _errors(model, solver, solvers.burgers_dataset("test"))
-    # acceptance item 4 of issue 8 (the authors' code: 2.16 % and 2.77 % after 5001 steps)
+    # acceptance item 4 of issue 8 (the authors' code: 2.16 % and 2.77 % after 5001 steps).
+    # Seed 0 (this test) measured 2.06 % / 2.53 %; seeds 1 and 2 miss (2.43 / 3.01 % and
+    # 2.43 / 3.75 %, docs/phirom.md), so passing here does not settle the item.
     assert e1 <= 0.022 and e2 <= 0.030, (e1, e2)
 
 
@@ -44,7 +46,9 @@ def test_burgers_sparse_inversion(trained):
     test = solvers.burgers_dataset("test")
     _, full = _errors(model, solver, test)
     _, sparse = _errors(model, solver, test, frac=0.05)
-    # acceptance item 5: from 5 % of the points, at most 1.5x the full-observation error
+    # acceptance item 5: from 5 % of the points, at most 1.5x the full-observation error.
+    # Seed 0 at 5000 steps measured 1.01x; the inversion from 13 nodes lands in a wrong
+    # minimum for seed 2 (4.9x) and for seed 0 at 12000 steps (5.0x), see docs/phirom.md.
     assert sparse <= 1.5 * full, (sparse, full)
 
 
