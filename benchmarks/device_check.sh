@@ -10,8 +10,9 @@
 # `device_check.sh train` runs the training that a 2-core CPU cannot instead: Phi-ROM on
 # Burgers for five seeds (acceptance item 8.4 across seeds, examples/phirom/burgers_seeds.py)
 # and GIOROM vs GNS on MPM sand at the paper's sizes for 10^4 steps each (item 7.3,
-# examples/giorom_sand.py). Each stage fits one device call; the whole device budget of a
-# session (15 min) does not hold both stages and the start-up.
+# examples/giorom_sand.py). Each stage is sized for one device call (280 s per step; not yet
+# run on a device); the device budget of a session (15 min) does not hold both stages and
+# the start-up.
 #
 # Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
 # (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.

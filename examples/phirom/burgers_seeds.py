@@ -38,6 +38,7 @@ from _common import (
     observed_indices,
     write_json,
 )
+from burgers_train import default_warmup
 from burgers_train import main as train_main
 
 #: acceptance item 4 bounds on the 9 unseen mu (t <= 100, 100 < t <= 200)
@@ -70,13 +71,16 @@ def main(argv=None):
     if sorted(args.at) != args.at or args.at[0] < 1:
         raise SystemExit(f"--at must be positive and ascending, got {args.at}")
     solver, _, test, _ = burgers_data()
+    # one warm-up and ramp for every stage, those of the longest run: a continued run then
+    # follows the same schedule as a run trained to that length directly
+    warmup, ramp = default_warmup(args.at[-1])
     rows = []
     for seed in args.seeds:
         out = Path(args.out) / f"seed_{seed}"
         for steps in args.at:
             t0 = time.perf_counter()
-            train_main(["--out", str(out), "--steps", str(steps), "--seed", str(seed)]
-                       + (["--warmup", "1000", "--ramp", "300"] if steps >= 1000 else []))
+            train_main(["--out", str(out), "--steps", str(steps), "--seed", str(seed),
+                        "--warmup", str(warmup), "--ramp", str(ramp)])
             row = {"seed": seed, "steps": steps, "wall_s": time.perf_counter() - t0,
                    **evaluate_run(out, solver, test)}
             rows.append(row)

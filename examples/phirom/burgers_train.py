@@ -29,6 +29,12 @@ from _common import add_out_argument, burgers_data, ckpt_dir, machine, write_jso
 from tensorrom.rom import phirom
 
 
+def default_warmup(steps: int) -> tuple[int, int]:
+    """Default (warm-up, ramp) for a run of ``steps``: the paper's 1000 (and our 300-step
+    ramp), shortened to a fifth of the run for short runs."""
+    return min(1000, steps // 5), min(300, steps // 5)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mode", choices=("phirom", "dino"), default="phirom")
@@ -49,8 +55,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     steps = args.steps or (200 if args.quick else 5000)
     batch = args.batch or (200 if args.quick else 800)
-    warmup = min(1000, steps // 5) if args.warmup is None else args.warmup
-    ramp = min(300, steps // 5) if args.ramp is None else args.ramp
+    warmup, ramp = default_warmup(steps)
+    warmup = warmup if args.warmup is None else args.warmup
+    ramp = ramp if args.ramp is None else args.ramp
     ckpt = ckpt_dir(args.out, args.mode)
     if args.fresh and ckpt.exists():
         shutil.rmtree(ckpt)
