@@ -4,13 +4,16 @@ The decoder is a neural field, so the latent code of the initial state can be fo
 any set of points: here a random 5 % of the 256 nodes (13 points). The forecast is then
 decoded on the full grid and compared with the forecast from the full grid; the issue's
 acceptance item 5 asks for an error beyond the training horizon at most 1.5x the
-full-observation one.
+full-observation one. Whether it holds depends on which nodes are drawn (a gap between
+nodes can hide the front, see docs/phirom.md), so ``--seed`` takes several node sets and
+the script reports each and how many meet the bound.
 
     python examples/phirom/burgers_sparse.py --out runs/phirom
     python examples/phirom/burgers_sparse.py --out runs/phirom --frac 0.1 --seed 3
+    python examples/phirom/burgers_sparse.py --out runs/phirom --seed 0 1 2 3 4 5 6 7 8 9
 
-Reads OUT/ckpt_phirom; writes OUT/sparse.npz (the fields and the observed nodes) and
-OUT/sparse.json.
+Reads OUT/ckpt_phirom; writes OUT/sparse.npz (the fields and the observed nodes of the first
+node set) and OUT/sparse.json (every node set).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_out_argument(ap)
     ap.add_argument("--frac", type=float, default=0.05, help="observed fraction (default 0.05)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the observed subset")
+    ap.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="seed(s) of the observed node set(s) (default 0)")
     ap.add_argument("--inv-steps", type=int, default=INVERT_STEPS)
     ap.add_argument("--inv-lr", type=float, default=INVERT_LR)
     args = ap.parse_args(argv)
@@ -47,26 +51,34 @@ def main(argv=None):
 
     solver, _, test, _ = burgers_data()
     model = load_model(args.out, "phirom")
-    obs = observed_indices(solver.grid_size, args.frac, args.seed)
     kw = dict(steps=args.inv_steps, lr=args.inv_lr)
     full = evaluate(model, solver, test, **kw)
-    sparse = evaluate(model, solver, test, obs=obs, **kw)
     _, f1, f2 = errors(full, test.values)
-    _, s1, s2 = errors(sparse, test.values)
-    res = {"frac": args.frac, "seed": args.seed, "n_observed": int(len(obs)),
-           "full_test_mu": [f1, f2], "sparse_test_mu": [s1, s2],
-           "ratio_t<=100": s1 / f1, "ratio_t>100": s2 / f2, **machine()}
-    out = Path(args.out)
-    np.savez(out / "sparse.npz", observed=obs, frac=args.frac,
-             phirom_sparse_test_mu=sparse.astype(np.float32))
-    write_json(out / "sparse.json", res)
-    print(f"\nunseen mu, relative L2 error       t <= {HORIZON}   {HORIZON} < t <= {2 * HORIZON}")
-    print(f"full grid (256 points)         {100 * f1:8.2f} %  {100 * f2:8.2f} %")
-    print(f"{100 * args.frac:g} % of the points ({len(obs)})     {100 * s1:8.2f} %  "
-          f"{100 * s2:8.2f} %")
-    print(f"ratio sparse / full            {s1 / f1:8.2f}x   {s2 / f2:8.2f}x   "
-          f"(acceptance item 5: beyond the horizon <= 1.5x: "
-          f"{'holds' if s2 <= 1.5 * f2 else 'does not hold'})")
+    print(f"\nunseen mu, relative L2 error       t <= {HORIZON}   {HORIZON} < t <= {2 * HORIZON}"
+          f"   ratio beyond")
+    print(f"full grid ({solver.grid_size} points)         {100 * f1:8.2f} %  {100 * f2:8.2f} %")
+    sets = []
+    for seed in args.seed:
+        obs = observed_indices(solver.grid_size, args.frac, seed)
+        sparse = evaluate(model, solver, test, obs=obs, **kw)
+        _, s1, s2 = errors(sparse, test.values)
+        sets.append({"seed": seed, "n_observed": int(len(obs)), "sparse_test_mu": [s1, s2],
+                     "ratio_t<=100": s1 / f1, "ratio_t>100": s2 / f2})
+        if len(sets) == 1:
+            out = Path(args.out)
+            np.savez(out / "sparse.npz", observed=obs, frac=args.frac,
+                     phirom_sparse_test_mu=sparse.astype(np.float32))
+        print(f"{100 * args.frac:g} % of the points ({len(obs)}), set {seed:<3d}  "
+              f"{100 * s1:8.2f} %  {100 * s2:8.2f} %  {s2 / f2:8.2f}x")
+    ok = sum(d["ratio_t>100"] <= 1.5 for d in sets)
+    first = sets[0]
+    res = {"frac": args.frac, "seed": first["seed"], "n_observed": first["n_observed"],
+           "full_test_mu": [f1, f2], "sparse_test_mu": first["sparse_test_mu"],
+           "ratio_t<=100": first["ratio_t<=100"], "ratio_t>100": first["ratio_t>100"],
+           "node_sets": sets, "node_sets_meeting_item5": ok, **machine()}
+    write_json(Path(args.out) / "sparse.json", res)
+    print(f"acceptance item 5 (beyond the horizon <= 1.5x the full-grid error): met by {ok} of "
+          f"{len(sets)} node set(s)")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,9 @@ def test_burgers_sparse_inversion(trained):
     # acceptance item 5: from 5 % of the points, at most 1.5x the full-observation error.
     # With the 13 nodes of examples/phirom/burgers_seeds.py (this test draws 12), seed 0 at
     # 5000 steps measured 1.01x, but the inversion lands in a wrong minimum for seeds 2
-    # and 3 (4.9x, 6.9x) and for seed 0 at 12000 steps (5.0x), see docs/phirom.md.
+    # and 3 (4.9x, 6.9x) and for seed 0 at 12000 steps (5.0x). Over ten random 13-node
+    # sets only 23 of 50 (model, set) pairs meet the bound (seed 0: 6 of 10), so passing
+    # here does not settle the item either; see docs/phirom.md.
     assert sparse <= 1.5 * full, (sparse, full)
 
 
