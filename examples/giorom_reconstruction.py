@@ -26,7 +26,8 @@ say little). Printed for
 with the wall time and the load average of the machine.
 
     python examples/giorom_reconstruction.py --quick            # about a minute
-    python examples/giorom_reconstruction.py --out /tmp/recon   # sand, 10-20 min on 2 cores
+    python examples/giorom_reconstruction.py --out /tmp/recon   # sand, about 20 min on 2 cores
+    python examples/giorom_reconstruction.py --steps 10000      # lower error, about 45 min
     python examples/giorom_reconstruction.py --material water --out /tmp/recon
 """
 

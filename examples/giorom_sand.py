@@ -161,9 +161,13 @@ def main() -> None:
     # ---- held-out rollout -----------------------------------------------------------
     init, truth = test[: H + 1], test[H + 1:]
     n_steps = len(truth)
-    pred_gns = np.asarray(lg.rollout(gns, init, n_steps, builder=b_full))
+    # rollouts get graphs with more edge slots than training: a poorly trained model can
+    # bunch particles together, which would overflow the training capacity
+    b_full_roll = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=6.0)
+    b_sparse_roll = lg.RadiusGraphBuilder.from_data(sub_frames, R_sparse, box, margin=6.0)
+    pred_gns = np.asarray(lg.rollout(gns, init, n_steps, builder=b_full_roll))
     sub = tr.data.farthest_point_sample(test[0], n_sub, seed=0)
-    pred_sparse = lg.rollout(gio, init[:, sub], n_steps, builder=b_sparse)
+    pred_sparse = lg.rollout(gio, init[:, sub], n_steps, builder=b_sparse_roll)
     plan = s2d.plan(test[0][sub], test[0])
     to_dense = jax.jit(lambda p: jax.vmap(lambda y: s2d(y, plan))(p))
     pred_gio = np.asarray(to_dense(pred_sparse))
