@@ -36,8 +36,9 @@ def test_burgers_unseen_mu_after_5000_steps(trained):
     solver, model = trained
     e1, e2 = _errors(model, solver, solvers.burgers_dataset("test"))
     # acceptance item 4 of issue 8 (the authors' code: 2.16 % and 2.77 % after 5001 steps).
-    # Seed 0 (this test) measured 2.06 % / 2.53 %; seeds 1, 2 and 3 miss (2.43 / 3.01 %,
-    # 2.43 / 3.75 %, 2.49 / 2.47 %; docs/phirom.md), so passing here does not settle the item.
+    # Seed 0 (this test) measured 2.06 % / 2.53 %; seeds 1, 2, 3 and 4 miss (2.43 / 3.01 %,
+    # 2.43 / 3.75 %, 2.49 / 2.47 %, 2.64 / 3.40 %; docs/phirom.md), so passing here does
+    # not settle the item.
     assert e1 <= 0.022 and e2 <= 0.030, (e1, e2)
 
 
@@ -50,7 +51,7 @@ def test_burgers_sparse_inversion(trained):
     # With the 13 nodes of examples/phirom/burgers_seeds.py (this test draws 12), seed 0 at
     # 5000 steps measured 1.01x, but the inversion lands in a wrong minimum for seeds 2
     # and 3 (4.9x, 6.9x) and for seed 0 at 12000 steps (5.0x). Over ten random 13-node
-    # sets only 23 of 50 (model, set) pairs meet the bound (seed 0: 6 of 10), so passing
+    # sets only 26 of 60 (model, set) pairs meet the bound (seed 0: 6 of 10), so passing
     # here does not settle the item either; see docs/phirom.md.
     assert sparse <= 1.5 * full, (sparse, full)
 
