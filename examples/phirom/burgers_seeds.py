@@ -7,7 +7,8 @@ the learning-rate staircase depends only on the step, so the 5000-step model of 
 
 * the 9 unseen mu (inversion at t = 0 on the full grid, 1000 Adam steps, 200-step rollout),
 * the authors' 8 validation mu (0.03214 left out),
-* the 9 unseen mu from 5 % of the grid nodes (acceptance item 5: ratio beyond the horizon),
+* the 9 unseen mu from 5 % of the grid nodes, for ``--node-sets`` random node sets
+  (acceptance item 5: ratio beyond the horizon; it depends on the draw, docs/phirom.md),
 
 as mean relative L2 errors for t <= 100 and 100 < t <= 200. Prints one row per (seed, step),
 the mean and the worst over seeds, and writes OUT/seeds.json.
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from _common import (
     HORIZON,
+    SPARSE_BOUND,
     add_out_argument,
     authors_validation,
     burgers_data,
@@ -35,7 +37,7 @@ from _common import (
     evaluate,
     load_model,
     machine,
-    observed_indices,
+    sparse_node_sets,
     write_json,
 )
 from burgers_train import default_warmup
@@ -45,17 +47,19 @@ from burgers_train import main as train_main
 BOUNDS = (0.022, 0.030)
 
 
-def evaluate_run(out: Path, solver, test) -> dict:
+def evaluate_run(out: Path, solver, test, node_sets: int) -> dict:
     """Errors of the Phi-ROM checkpoint in ``out`` on the unseen mu (full and 5 % data)."""
     model = load_model(out, "phirom")
     e, e1, e2 = errors(evaluate(model, solver, test), test.values)
     val = authors_validation(test)
-    obs = observed_indices(len(solver.points()), 0.05, seed=0)
-    _, s1, s2 = errors(evaluate(model, solver, test, obs=obs), test.values)
+    ratios = [rec["ratio_t>100"] for rec, _, _ in
+              sparse_node_sets(model, solver, test, (e1, e2), frac=0.05,
+                               seeds=range(node_sets))]
     return {"test_mu": [e1, e2],
             "val8": [float(e[val, :HORIZON].mean()), float(e[val, HORIZON:].mean())],
             "worst_mu_beyond": float(e[:, HORIZON:].mean(1).max()),
-            "sparse5": [s1, s2], "sparse5_ratio_beyond": s2 / e2}
+            "sparse5_ratios_beyond": ratios,
+            "sparse5_sets_meeting": sum(r <= SPARSE_BOUND for r in ratios)}
 
 
 def main(argv=None):
@@ -64,12 +68,16 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--at", type=int, nargs="+", default=[5000],
                     help="training lengths at which to evaluate (ascending)")
-    ap.add_argument("--quick", action="store_true", help="seeds 0 1, 100 steps")
+    ap.add_argument("--node-sets", type=int, default=10,
+                    help="random 5 %% node sets for item 5 (seeds 0 .. N-1; default 10)")
+    ap.add_argument("--quick", action="store_true", help="seeds 0 1, 100 steps, 2 node sets")
     args = ap.parse_args(argv)
     if args.quick:
-        args.seeds, args.at = [0, 1], [100]
+        args.seeds, args.at, args.node_sets = [0, 1], [100], 2
     if sorted(args.at) != args.at or args.at[0] < 1:
         raise SystemExit(f"--at must be positive and ascending, got {args.at}")
+    if args.node_sets < 1:
+        raise SystemExit(f"--node-sets must be at least 1, got {args.node_sets}")
     solver, _, test, _ = burgers_data()
     # one warm-up and ramp for every stage, those of the longest run: a continued run then
     # follows the same schedule as a run trained to that length directly
@@ -82,20 +90,22 @@ def main(argv=None):
             train_main(["--out", str(out), "--steps", str(steps), "--seed", str(seed),
                         "--warmup", str(warmup), "--ramp", str(ramp)])
             row = {"seed": seed, "steps": steps, "wall_s": time.perf_counter() - t0,
-                   **evaluate_run(out, solver, test)}
+                   **evaluate_run(out, solver, test, args.node_sets)}
             rows.append(row)
             write_json(Path(args.out) / "seeds.json", {"rows": rows, **machine()})
 
     print(f"\nrelative L2 error, 9 unseen mu: t <= {HORIZON} / {HORIZON} < t <= {2 * HORIZON} "
           f"(item 4 bounds {100 * BOUNDS[0]:.1f} / {100 * BOUNDS[1]:.1f} %)")
     print("seed  steps   unseen 9          authors' 8        worst mu beyond   "
-          "5 % data ratio")
+          f"5 % data: node sets <= {SPARSE_BOUND}x (median ratio)")
     for r in rows:
         ok = r["test_mu"][0] <= BOUNDS[0] and r["test_mu"][1] <= BOUNDS[1]
         print(f"{r['seed']:4d} {r['steps']:6d}   {100 * r['test_mu'][0]:5.2f} / "
               f"{100 * r['test_mu'][1]:5.2f} %   {100 * r['val8'][0]:5.2f} / "
               f"{100 * r['val8'][1]:5.2f} %   {100 * r['worst_mu_beyond']:6.2f} %"
-              f"          {r['sparse5_ratio_beyond']:5.2f}   {'meets' if ok else 'misses'}")
+              f"          {r['sparse5_sets_meeting']:2d} of {len(r['sparse5_ratios_beyond'])} "
+              f"({np.median(r['sparse5_ratios_beyond']):5.2f})   "
+              f"item 4 {'meets' if ok else 'misses'}")
     for steps in args.at:
         sel = np.array([r["test_mu"] for r in rows if r["steps"] == steps])
         print(f"steps {steps}: mean over {len(sel)} seeds {100 * sel[:, 0].mean():.2f} / "
