@@ -114,9 +114,16 @@ def main() -> None:
     def operator_only(op, x, plan):
         return op(x, plan)
 
+    @eqx.filter_jit
+    def graph_only(x):
+        g = b_sparse(x)
+        return g.senders, g.receivers
+
     t_st, _ = timeit(stepper_only, gio, hist_sparse, repeat=args.repeat)
+    t_gr, _ = timeit(graph_only, hist_sparse[-1], repeat=args.repeat)
     t_op, _ = timeit(operator_only, s2d, hist_sparse[-1], plan, repeat=args.repeat)
-    print(f"  of which: stepper on {args.sparse} {t_st * 1e3:.1f} ms, "
+    print(f"  of which: stepper on {args.sparse} {t_st * 1e3:.1f} ms (its radius graph alone "
+          f"{t_gr * 1e3:.1f} ms, {b_sparse.capacity} edge slots), "
           f"SparseToDense to {args.points} {t_op * 1e3:.1f} ms "
           f"(at most {plan.query.index.shape[1]} neighbours per query)")
 

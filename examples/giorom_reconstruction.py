@@ -28,6 +28,7 @@ with the wall time and the load average of the machine.
     python examples/giorom_reconstruction.py --quick            # about a minute
     python examples/giorom_reconstruction.py --out /tmp/recon   # sand, about 20 min on 2 cores
     python examples/giorom_reconstruction.py --steps 10000      # lower error, about 45 min
+    python examples/giorom_reconstruction.py --extra-train 320 --steps 10000   # + 320 flows
     python examples/giorom_reconstruction.py --material water --out /tmp/recon
 """
 
@@ -57,6 +58,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("giorom_reconstruction_out"))
     ap.add_argument("--trajectories", type=int, default=160, help="train + held out")
     ap.add_argument("--test", type=int, default=16, help="held-out trajectories")
+    ap.add_argument("--extra-train", type=int, default=0,
+                    help="further trajectories for training only (drawn after the first "
+                         "--trajectories, so the held-out set does not change)")
     ap.add_argument("--frames", type=int, default=160)
     ap.add_argument("--steps", type=int, default=4000, help="optimisation steps")
     ap.add_argument("--batch", type=int, default=32, help="(subset, frame) pairs per step")
@@ -80,10 +84,14 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     spacing, frame_dt = 1.0 / 80, 1.0 / 150
     t_start = time.time()
-    pos = make_dataset(args.material, args.trajectories, args.frames, spacing, frame_dt,
-                       args.seed, out / f"{args.material}_{args.trajectories}x{args.frames}.npz")
+    n_all = args.trajectories + args.extra_train
+    # the generator draws the blocks one after the other: the first --trajectories of a
+    # larger set are the same flows as in a set of that size
+    pos = make_dataset(args.material, n_all, args.frames, spacing, frame_dt,
+                       args.seed, out / f"{args.material}_{n_all}x{args.frames}.npz")
     t_data = time.time() - t_start
-    train_ids, test_ids = lg.split_trajectories(len(pos), args.test, seed=args.seed)
+    train_ids, test_ids = lg.split_trajectories(args.trajectories, args.test, seed=args.seed)
+    train_ids = np.concatenate([train_ids, np.arange(args.trajectories, n_all)])
     assert set(train_ids).isdisjoint(test_ids)
     train, test = pos[train_ids], pos[test_ids]
     if not args.no_mirror:
@@ -108,8 +116,9 @@ def main() -> None:
         op0, train, n_sparse=n_sparse, method="fps", n_plans=args.plans, steps=args.steps,
         batch_size=args.batch, queries_per_sample=args.queries or None,
         learning_rate=args.learning_rate, key=jax.random.fold_in(key, 5), progress=True,
-        checkpoint=out / (f"{args.material}_{args.trajectories}x{args.frames}_every{args.every}"
-                        f"_{args.steps}steps{'' if args.no_mirror else '_mirror'}.eqx"))
+        checkpoint=out / (f"{args.material}_{n_all}x{args.frames}_every{args.every}"
+                        f"_w{args.width}_{args.steps}steps"
+                        f"{'' if args.no_mirror else '_mirror'}.eqx"))
     t_train = time.time() - t
 
     # held-out trajectories, true sparse positions, farthest-point subsets
