@@ -157,6 +157,14 @@ def main() -> None:
           f"{bool(np.all(agg < agg_s))}, below 2 % for every subset seed: "
           f"{bool(np.all(agg < 0.02))}; per trajectory below 2 %: "
           f"{int((per < 0.02).sum())}/{per.size}")
+    # the aggregate is a ratio of sums, so one flow with large errors can dominate it
+    e2 = err2[list(methods)[-1]]
+    worst = int(np.argmax(e2.sum(axis=0)))
+    rest = np.sqrt(np.delete(e2, worst, axis=1).sum(axis=1) / np.delete(u2, worst).sum())
+    print(f"largest share of the squared error: held-out trajectory #{test_ids[worst]}, "
+          f"{e2[:, worst].sum() / e2.sum():.0%} ({' '.join(f'{p:.2%}' for p in per[:, worst])} "
+          f"per subset seed); aggregate over the other {len(test) - 1}: "
+          f"{' '.join(f'{a:.2%}' for a in rest)}")
     with open("/proc/loadavg") as f:
         load = f.read().strip()
     print(f"wall time: data {t_data:.0f} s, training {t_train:.0f} s (batch {args.batch} x "
