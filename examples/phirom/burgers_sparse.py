@@ -76,5 +76,6 @@ def main(argv=None):
     print(f"acceptance item 5 (beyond the horizon <= {SPARSE_BOUND}x the full-grid error): met "
           f"by {ok} of {len(sets)} node set(s)")
 
+
 if __name__ == "__main__":
     main()
