@@ -76,6 +76,9 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=64, help="width of the kernel MLPs")
     ap.add_argument("--order", type=int, default=1, choices=[1, 2],
                     help="Taylor order of the base proposals of the trained operator")
+    ap.add_argument("--shape-scales", type=float, nargs="*", default=[],
+                    help="shape features of the trained operator: scales in units of the "
+                         "radius, e.g. 0.25 0.5 1 (default: none)")
     ap.add_argument("--subsets", type=int, default=3,
                     help="farthest-point subsets (seeds) per held-out trajectory")
     ap.add_argument("--seed", type=int, default=0)
@@ -113,8 +116,11 @@ def main() -> None:
     scale = float(np.std(train - train[:, :1]))
     key = jax.random.PRNGKey(args.seed)
     op0 = lg.SparseToDense(2, radius, displacement_scale=scale, order=args.order,
-                           width=args.width, key=jax.random.fold_in(key, 4))
+                           width=args.width, shape_scales=tuple(args.shape_scales),
+                           key=jax.random.fold_in(key, 4))
     bases = {o: lg.SparseToDense(2, radius, order=o, key=key) for o in (1, 2)}
+    shape_tag = ("_shape" + "-".join(f"{c:g}" for c in args.shape_scales)
+                 if args.shape_scales else "")
     t = time.time()
     op, log = lg.train_sparse_to_dense(
         op0, train, n_sparse=n_sparse, method="fps", n_plans=args.plans, steps=args.steps,
@@ -122,6 +128,7 @@ def main() -> None:
         learning_rate=args.learning_rate, key=jax.random.fold_in(key, 5), progress=True,
         checkpoint=out / (f"{args.material}_{n_all}x{args.frames}_every{args.every}"
                         f"_w{args.width}_{args.steps}steps"
+                        f"{shape_tag}"
                         f"{'' if args.no_mirror else '_mirror'}.eqx"))
     t_train = time.time() - t
 

@@ -80,6 +80,34 @@ def _neighbourhood(sources: np.ndarray, queries: np.ndarray, radius: float, k: i
                          distance=np.where(valid, dist, np.inf), n_sources=n)
 
 
+def _shape_features(cloud: np.ndarray, points: np.ndarray, radius: float,
+                    scales: tuple, max_points: int) -> np.ndarray:
+    """Where ``points`` sit in the body ``cloud`` (reference configuration): for every scale
+    ``c``, the mean offset ``(q - p) / (c r)`` to the cloud points ``q`` within ``c r`` of
+    ``p`` (zero deep inside the body, pointing inwards near its boundary; 4 / (3 pi) = 0.42
+    on a straight edge). Larger clouds are replaced by a fixed-seed random subset of
+    ``max_points`` points, so the cost is at most ``len(points) * max_points`` distances
+    (computed in blocks) and the features do not depend on how densely the body is sampled.
+
+    Returns:
+        (len(points), len(scales) * d) array.
+    """
+    if cloud.shape[0] > max_points:
+        keep = np.random.default_rng(0).choice(cloud.shape[0], max_points, replace=False)
+        cloud = cloud[np.sort(keep)]
+    rho = np.asarray(scales, np.float64) * radius                        # (S,)
+    out = np.zeros((points.shape[0], len(scales), points.shape[1]))
+    block = max(1, 2**22 // cloud.shape[0])
+    for a in range(0, points.shape[0], block):
+        off = cloud[None, :, :] - points[a:a + block, None, :]          # (B, Q, d)
+        inside = (np.sum(off ** 2, axis=-1)[:, :, None]
+                  <= rho[None, None, :] ** 2).astype(np.float64)       # (B, Q, S)
+        count = np.maximum(inside.sum(axis=1), 1.0)                    # (B, S)
+        out[a:a + block] = (np.einsum("bqs,bqd->bsd", inside, off)
+                            / count[..., None] / rho[None, :, None])
+    return out.reshape(points.shape[0], -1)
+
+
 class SparseToDensePlan(eqx.Module):
     """Precomputed neighbourhoods for one sparse set and one query cloud.
 
@@ -91,6 +119,10 @@ class SparseToDensePlan(eqx.Module):
         query: Neighbourhood from the queries to the sparse particles.
         local: Neighbourhood among the sparse particles (self excluded).
         radius: neighbourhood radius (static).
+        shape_query: (M, len(shape_scales) * d) shape features of the query points (see
+            ``shape_scales`` of :meth:`build`), or None.
+        shape_sparse: (n, len(shape_scales) * d) the same for the sparse particles, or None.
+        shape_scales: the scales of the shape features, in units of ``radius`` (static).
     """
 
     reference_sparse: Any
@@ -98,11 +130,23 @@ class SparseToDensePlan(eqx.Module):
     query: Neighbourhood
     local: Neighbourhood
     radius: float = eqx.field(static=True)
+    shape_query: Any = None
+    shape_sparse: Any = None
+    shape_scales: tuple = eqx.field(static=True, default=())
 
     @classmethod
     def build(cls, reference_sparse: Any, reference_query: Any, radius: float, *,
-              max_neighbours: int = 16) -> SparseToDensePlan:
+              max_neighbours: int = 16, shape_scales: tuple = (),
+              max_shape_points: int = 1024) -> SparseToDensePlan:
         """Neighbourhoods within ``radius`` (at most ``max_neighbours`` nearest per point).
+
+        With ``shape_scales`` (multiples of ``radius``) it also computes where every query
+        point and sparse particle sits in the body that the query cloud samples (reference
+        configuration): per scale ``c``, the mean offset to the query points within
+        ``c * radius``, divided by ``c * radius`` (zero deep inside, about 0.42 pointing
+        inwards on a straight edge). The query cloud must then sample the whole body
+        (e.g. all particles); at most ``max_shape_points`` of its points (a fixed-seed random
+        subset) are used.
 
         Raises:
             ValueError: for bad shapes, or when some query point has no sparse particle within
@@ -117,9 +161,16 @@ class SparseToDensePlan(eqx.Module):
         check_finite(xq, "reference_query")
         radius = check_positive_float(radius, "radius")
         k = check_positive_int(max_neighbours, "max_neighbours")
+        scales = tuple(float(check_positive_float(c, "shape_scales")) for c in shape_scales)
+        mp = check_positive_int(max_shape_points, "max_shape_points")
         q = _neighbourhood(ys, xq, radius, k, False, "query points")
         loc = _neighbourhood(ys, ys, radius, k, True, "sparse particles")
-        return cls(reference_sparse=ys, reference_query=xq, query=q, local=loc, radius=radius)
+        sq = ss = None
+        if scales:
+            sq = _shape_features(xq, xq, radius, scales, mp)
+            ss = _shape_features(xq, ys, radius, scales, mp)
+        return cls(reference_sparse=ys, reference_query=xq, query=q, local=loc, radius=radius,
+                   shape_query=sq, shape_sparse=ss, shape_scales=scales)
 
     @property
     def n_sparse(self) -> int:
@@ -263,6 +314,13 @@ class SparseToDense(eqx.Module):
         message_passing: rounds of message passing that refine ``h`` (default 1; 0: none).
         gate: scale of the deformation gate of the correction in units of ``s`` (default
             0.05; 0 switches the gate off).
+        shape_scales: scales (multiples of ``radius``) of shape features given to the
+            kernels: where the query point and each neighbour sit in the body sampled by the
+            query cloud (see :meth:`SparseToDensePlan.build`), e.g. ``(0.25, 0.5, 1.0)``;
+            they tell a point on the bottom row of a block from one a row above it, whose
+            motion can differ a lot where the body slides on a wall. Default ``()`` (none).
+            The plan must be built with the same scales (:meth:`plan` does that), from a
+            query cloud that samples the whole body.
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -288,11 +346,13 @@ class SparseToDense(eqx.Module):
     message_passing: int = eqx.field(static=True)
     gate: float = eqx.field(static=True)
     mp_kernels: Any = None
+    shape_scales: tuple = eqx.field(static=True, default=())
 
     def __init__(self, dim: int, radius: float, *, displacement_scale: float = 1.0,
                  width: int = 64, depth: int = 2, local_channels: int = 16,
                  context_channels: int = 16, order: int = 1, fit_features: bool = True,
-                 message_passing: int = 1, gate: float = 0.05, key, dtype=jnp.float32):
+                 message_passing: int = 1, gate: float = 0.05, shape_scales: tuple = (),
+                 key, dtype=jnp.float32):
         self.dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
         s = check_positive_float(displacement_scale, "displacement_scale")
@@ -313,6 +373,10 @@ class SparseToDense(eqx.Module):
         self.message_passing = check_positive_int(message_passing, "message_passing",
                                                   minimum=0)
         self.gate = check_positive_float(gate, "gate", allow_zero=True)
+        if isinstance(shape_scales, (str, bytes)) or not hasattr(shape_scales, "__iter__"):
+            raise TypeError(f"shape_scales must be a tuple of numbers, got {shape_scales!r}")
+        self.shape_scales = tuple(check_positive_float(c, "shape_scales")
+                                  for c in shape_scales)
         k0, k1, k2, k3 = jax.random.split(key, 4)
         self.local_kernel = MLP(2 * dim, local_channels, width, depth, layer_norm=False, key=k1,
                                 dtype=dtype)
@@ -323,6 +387,7 @@ class SparseToDense(eqx.Module):
         n_in = (3 if order == 1 else 4) * dim + local_channels
         if self.fit_features:
             n_in += dim * dim + 1
+        n_in += 2 * dim * len(self.shape_scales)
         self.context_kernel = (MLP(n_in, self.context_channels, width, depth, layer_norm=False,
                                    key=k0, dtype=dtype) if self.context_channels else None)
         last = MLP(n_in + self.context_channels, dim + 1, width, depth, layer_norm=False,
@@ -340,13 +405,15 @@ class SparseToDense(eqx.Module):
                 "local_channels": self.local_channels,
                 "context_channels": self.context_channels, "order": self.order,
                 "fit_features": self.fit_features, "message_passing": self.message_passing,
-                "gate": self.gate, "version": 3}
+                "gate": self.gate, "version": 3,
+                **({"shape_scales": list(self.shape_scales)} if self.shape_scales else {})}
 
     def plan(self, reference_sparse: Any, reference_query: Any, *,
              max_neighbours: int = 16) -> SparseToDensePlan:
         """Neighbourhoods for this operator's radius (see :meth:`SparseToDensePlan.build`)."""
         return SparseToDensePlan.build(reference_sparse, reference_query, self.radius,
-                                       max_neighbours=max_neighbours)
+                                       max_neighbours=max_neighbours,
+                                       shape_scales=self.shape_scales)
 
     def _basis(self, o):
         """Local polynomial basis without the constant: ``o`` (order 1), and the monomials
@@ -398,6 +465,9 @@ class SparseToDense(eqx.Module):
         if plan.radius != self.radius:
             raise ValueError(f"plan was built with radius {plan.radius}, the operator uses "
                              f"{self.radius}")
+        if self.shape_scales and plan.shape_scales != self.shape_scales:
+            raise ValueError(f"plan was built with shape_scales {plan.shape_scales}, the "
+                             f"operator uses {self.shape_scales}; build it with op.plan(...)")
         u = plan.displacement(sparse_positions).astype(self.dtype)
         s = jax.lax.stop_gradient(self.scale)
         un = u / s
@@ -425,6 +495,11 @@ class SparseToDense(eqx.Module):
         if self.fit_features:
             gq = cq[:, :, :self.dim].reshape(cq.shape[:2] + (self.dim * self.dim,))
             parts += [gq, jnp.sqrt(msq + 1e-12)[..., None]]
+        if self.shape_scales:
+            shq = jnp.asarray(plan.shape_query, self.dtype)
+            shs = jnp.take(jnp.asarray(plan.shape_sparse, self.dtype), q.index, axis=0,
+                           mode="fill", fill_value=0)
+            parts += [jnp.broadcast_to(shq[:, None, :], shs.shape), shs]
         feats = jnp.concatenate(parts + [taylor - base[:, None, :], hq], axis=-1)
         if self.context_kernel is not None:
             c = self.context_kernel.batched(feats)

@@ -370,6 +370,8 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
                 (plan.reference_query[rows],
                  Neighbourhood(index=qn.index[rows], offset=qn.offset[rows],
                                distance=qn.distance[rows], n_sources=qn.n_sources)))
+            if plan.shape_query is not None:
+                plan = eqx.tree_at(lambda pl: pl.shape_query, plan, plan.shape_query[rows])
             target = frame[rows]
         pred = m(frame[idx], plan)
         s = jax.lax.stop_gradient(m.scale)

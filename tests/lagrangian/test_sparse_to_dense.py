@@ -139,7 +139,7 @@ def _perturbed(op, seed=0, amp=0.3):
 
 @pytest.mark.parametrize("context_channels,extra", [
     (0, {}), (8, {}), (8, {"fit_features": False, "message_passing": 0, "gate": 0.0}),
-    (8, {"message_passing": 2, "order": 2})])
+    (8, {"message_passing": 2, "order": 2}), (8, {"shape_scales": (0.5, 1.0)})])
 def test_translation_is_reproduced_by_a_nonzero_kernel(rng, context_channels, extra):
     # every input of the learned kernel (offsets, gradient terms, local-fit gradients and
     # residuals, proposals minus their blend, local descriptors and their message passing on
@@ -197,6 +197,52 @@ def test_bad_context_channels_raise():
         SparseToDense(2, 0.25, context_channels=2.5, key=jax.random.PRNGKey(0))
 
 
+def test_shape_features_of_a_half_plane_edge_and_of_the_interior():
+    # on a square lattice (spacing h = rho / 20.5: no lattice point lies on a circle of
+    # radius rho about a lattice point, so rounding cannot break the symmetry) the mean
+    # offset to the lattice points within rho is 0 at an interior point (by symmetry, to
+    # rounding) and, at the middle of the left edge, about the centroid of a half disc,
+    # 4 / (3 pi) = 0.4244 in units of rho, pointing inwards; the lattice points on the edge
+    # itself pull it down by O(h / rho), 0.015 here, so 0.02 bounds the difference.
+    m = 81
+    g = np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2)
+    cloud = g / (m - 1.0)                                   # unit square, h = 1/80
+    rho = 20.5 / (m - 1.0)
+    probe = [(m // 2) * m + m // 2, m // 2]                 # centre, middle of the edge x = 0
+    coarse = np.flatnonzero((g[:, 0] % 10 == 0) & (g[:, 1] % 10 == 0))
+    sparse = cloud[np.concatenate([probe, coarse])]
+    plan = SparseToDensePlan.build(sparse, cloud, rho, shape_scales=(1.0,),
+                                   max_shape_points=m * m)
+    for f in (np.asarray(plan.shape_sparse)[:2], np.asarray(plan.shape_query)[probe]):
+        np.testing.assert_allclose(f[0], 0.0, atol=1e-12)
+        assert abs(f[1, 1]) < 1e-12
+        assert abs(f[1, 0] - 4.0 / (3.0 * np.pi)) < 0.02
+    assert plan.shape_query.shape == (m * m, 2)
+    # the default uses a random subset of 1024 points of the cloud: the edge still shows
+    # (a 1024-point sample of the disc is noisy, about 0.02, hence the 0.1 bound)
+    plan2 = SparseToDensePlan.build(sparse, cloud, rho, shape_scales=(1.0,))
+    f2 = np.asarray(plan2.shape_sparse)
+    assert f2.shape == (len(sparse), 2)
+    assert abs(f2[1, 0] - 4.0 / (3.0 * np.pi)) < 0.1 and np.abs(f2[0]).max() < 0.1
+
+
+def test_shape_scales_must_match_between_operator_and_plan(rng):
+    ref = _cloud(rng)
+    op = SparseToDense(2, 0.25, shape_scales=(0.5,), key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="shape_scales"):
+        op(jnp.asarray(ref[::4]), SparseToDensePlan.build(ref[::4], ref, 0.25))
+    assert op.plan(ref[::4], ref).shape_scales == (0.5,)
+    assert op.hyperparameters()["shape_scales"] == [0.5]
+    assert "shape_scales" not in SparseToDense(2, 0.25, key=jax.random.PRNGKey(0)
+                                               ).hyperparameters()
+    with pytest.raises(ValueError, match="shape_scales"):
+        SparseToDense(2, 0.25, shape_scales=(0.5, -1.0), key=jax.random.PRNGKey(0))
+    with pytest.raises(TypeError, match="shape_scales"):
+        SparseToDense(2, 0.25, shape_scales=0.5, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="shape_scales"):
+        SparseToDensePlan.build(ref[::4], ref, 0.25, shape_scales=(0.0,))
+
+
 def _smooth_trajectories(rng, m=12, n_frames=4):
     g = np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2)
     X = 0.1 + (g + 0.5 + 0.2 * rng.uniform(-1, 1, g.shape)) * (0.8 / m)
@@ -205,7 +251,8 @@ def _smooth_trajectories(rng, m=12, n_frames=4):
     return np.stack([X[None] + t * u[None], X[None] - t * u[None]])
 
 
-def test_query_subsampling_with_all_particles_gives_the_full_loss(rng):
+@pytest.mark.parametrize("shape_scales", [(), (0.5,)])
+def test_query_subsampling_with_all_particles_gives_the_full_loss(rng, shape_scales):
     # queries_per_sample = N draws every particle once in a random order; the loss is a mean
     # over particles, so the first step's loss equals the full-query loss (same subsets and
     # frames: the key schedule does not depend on the option) to float64 rounding (1e-12).
@@ -214,7 +261,8 @@ def test_query_subsampling_with_all_particles_gives_the_full_loss(rng):
     data = _smooth_trajectories(rng)
     n = data.shape[2]
     op = _perturbed(SparseToDense(2, 0.3, displacement_scale=0.03, width=16,
-                                  key=jax.random.PRNGKey(0), dtype=jnp.float64), amp=0.1)
+                                  shape_scales=shape_scales, key=jax.random.PRNGKey(0),
+                                  dtype=jnp.float64), amp=0.1)
     losses = []
     for q in (None, n):
         _, log = train_sparse_to_dense(op, data, n_sparse=n // 4, steps=1, batch_size=3,
