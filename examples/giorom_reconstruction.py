@@ -31,6 +31,8 @@ with the wall time and the load average of the machine.
     python examples/giorom_reconstruction.py --steps 10000      # lower error, about 45 min
     python examples/giorom_reconstruction.py --extra-train 320 --width 128 --steps 10000
                                           # 320 more training flows: best so far, about 1 h
+    python examples/giorom_reconstruction.py --order 2           # quadratic proposals
+    python examples/giorom_reconstruction.py --shape-scales 0.25 0.5 1   # shape features
     python examples/giorom_reconstruction.py --material water --out /tmp/recon
 """
 
