@@ -241,6 +241,8 @@ def test_shape_scales_must_match_between_operator_and_plan(rng):
         SparseToDense(2, 0.25, shape_scales=0.5, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="shape_scales"):
         SparseToDensePlan.build(ref[::4], ref, 0.25, shape_scales=(0.0,))
+    with pytest.raises(TypeError, match="shape_scales"):
+        SparseToDensePlan.build(ref[::4], ref, 0.25, shape_scales=0.5)
 
 
 def _smooth_trajectories(rng, m=12, n_frames=4):
