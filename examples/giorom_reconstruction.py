@@ -121,17 +121,17 @@ def main() -> None:
                            width=args.width, shape_scales=tuple(args.shape_scales),
                            key=jax.random.fold_in(key, 4))
     bases = {o: lg.SparseToDense(2, radius, order=o, key=key) for o in (1, 2)}
-    variant_tag = (("_shape" + "-".join(f"{c:g}" for c in args.shape_scales)
-                  if args.shape_scales else "") + ("_order2" if args.order == 2 else ""))
+    variant = "".join([
+        f"_w{args.width}_{args.steps}steps",
+        "_shape" + "-".join(f"{c:g}" for c in args.shape_scales) if args.shape_scales else "",
+        "_order2" if args.order == 2 else "",
+        "" if args.no_mirror else "_mirror"])
     t = time.time()
     op, log = lg.train_sparse_to_dense(
         op0, train, n_sparse=n_sparse, method="fps", n_plans=args.plans, steps=args.steps,
         batch_size=args.batch, queries_per_sample=args.queries or None,
         learning_rate=args.learning_rate, key=jax.random.fold_in(key, 5), progress=True,
-        checkpoint=out / (f"{args.material}_{n_all}x{args.frames}_every{args.every}"
-                        f"_w{args.width}_{args.steps}steps"
-                        f"{variant_tag}"
-                        f"{'' if args.no_mirror else '_mirror'}.eqx"))
+        checkpoint=out / f"{args.material}_{n_all}x{args.frames}_every{args.every}{variant}.eqx")
     t_train = time.time() - t
 
     # held-out trajectories, true sparse positions, farthest-point subsets

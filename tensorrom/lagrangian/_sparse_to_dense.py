@@ -173,10 +173,23 @@ class SparseToDensePlan(eqx.Module):
         loc = _neighbourhood(ys, ys, radius, k, True, "sparse particles")
         sq = ss = None
         if scales:
-            sq = _shape_features(xq, xq, radius, scales, mp)
-            ss = _shape_features(xq, ys, radius, scales, mp)
+            both = _shape_features(xq, np.concatenate([xq, ys]), radius, scales, mp)
+            sq, ss = both[:len(xq)], both[len(xq):]
         return cls(reference_sparse=ys, reference_query=xq, query=q, local=loc, radius=radius,
                    shape_query=sq, shape_sparse=ss, shape_scales=scales)
+
+    def select_queries(self, rows) -> SparseToDensePlan:
+        """The plan restricted to the query points ``rows`` (an index array; jit-safe):
+        every per-query field is taken at ``rows``, the sparse side is unchanged."""
+        qn = self.query
+        plan = eqx.tree_at(
+            lambda pl: (pl.reference_query, pl.query), self,
+            (self.reference_query[rows],
+             Neighbourhood(index=qn.index[rows], offset=qn.offset[rows],
+                           distance=qn.distance[rows], n_sources=qn.n_sources)))
+        if self.shape_query is not None:
+            plan = eqx.tree_at(lambda pl: pl.shape_query, plan, self.shape_query[rows])
+        return plan
 
     @property
     def n_sparse(self) -> int:

@@ -28,7 +28,7 @@ from .._validate import check_positive_float, check_positive_int
 from ..data import Trajectory
 from ._giorom import subset_indices
 from ._graph_ops import RadiusGraphBuilder
-from ._sparse_to_dense import Neighbourhood, SparseToDense, SparseToDensePlan
+from ._sparse_to_dense import SparseToDense, SparseToDensePlan
 
 __all__ = ["TrainLog", "stack_positions", "split_trajectories", "train_stepper",
            "train_sparse_to_dense", "save_checkpoint", "load_checkpoint"]
@@ -364,14 +364,7 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
         target = frame
         if queries_per_sample is not None:
             rows = jax.random.choice(kq, N, (queries_per_sample,), replace=False)
-            qn = plan.query
-            plan = eqx.tree_at(
-                lambda pl: (pl.reference_query, pl.query), plan,
-                (plan.reference_query[rows],
-                 Neighbourhood(index=qn.index[rows], offset=qn.offset[rows],
-                               distance=qn.distance[rows], n_sources=qn.n_sources)))
-            if plan.shape_query is not None:
-                plan = eqx.tree_at(lambda pl: pl.shape_query, plan, plan.shape_query[rows])
+            plan = plan.select_queries(rows)
             target = frame[rows]
         pred = m(frame[idx], plan)
         s = jax.lax.stop_gradient(m.scale)
