@@ -7,6 +7,8 @@
 #      to 100k points, Phi-ROM step and evaluation round, MPM);
 #   3. with the time left, the default test suite of the JAX parts on the GPU.
 #
+# `device_check.sh recon` measures the Phi-ROM and GIOROM steps and trains the SparseToDense
+# reconstruction of GIOROM item 4 on 1440 sand flows (about 6 min).
 # `device_check.sh train` runs the training that a 2-core CPU cannot instead: Phi-ROM on
 # Burgers for five seeds (acceptance item 8.4 across seeds, examples/phirom/burgers_seeds.py)
 # and GIOROM vs GNS on MPM sand at the paper's sizes for 10^4 steps each (item 7.3,
@@ -77,6 +79,22 @@ if [ "$STAGE" = train ]; then
     cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
     step giorom-sand 280 python3 examples/giorom_sand.py --steps 10000 --latent 128 \
         --message-passing 10 --out /tmp/giorom_sand
+fi
+if [ "$STAGE" = recon ]; then
+    # the figures owed on the GPU (Phi-ROM step, GIOROM inference step), then SparseToDense on
+    # 1440 sand flows (item 7.4; 0.7 s per step on the 2-core CPU), the checkpoint copied to
+    # $OUT (also after a timeout: it resumes on any machine with the same command)
+    step bench-phirom 60 python3 benchmarks/bench_phirom.py
+    step bench-giorom 60 python3 benchmarks/bench_giorom.py
+    step recon-sand "${RECON_LIMIT:-420}" python3 examples/giorom_reconstruction.py \
+        --extra-train 1280 --width 128 --batch 64 --steps "${RECON_STEPS:-24000}" \
+        --workers "$(( $(nproc) - 2 ))" --out /tmp/recon
+    mkdir -p "$OUT/recon"
+    cp /tmp/recon/*.eqx /tmp/recon/*.eqx.json "$OUT/recon/" 2>/dev/null
+    tr '\r' '\n' < "$LOG" | grep -B2 -A14 "held-out sand trajectories" | tail -n 20
+    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark \
+        --no-header tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
+        tests/lagrangian/mpm/test_solver.py
 fi
 echo "total ${SECONDS}s" | tee -a "$LOG"
 grep -E "^(===|---)|passed|failed|error" "$LOG" | tail -n 60

@@ -84,6 +84,8 @@ def main() -> None:
     ap.add_argument("--subsets", type=int, default=3,
                     help="farthest-point subsets (seeds) per held-out trajectory")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes that simulate the dataset on the CPU (default 1)")
     args = ap.parse_args()
     if args.extra_train < 0:
         raise SystemExit(f"--extra-train must be >= 0, got {args.extra_train}")
@@ -97,7 +99,8 @@ def main() -> None:
     # the generator draws the blocks one after the other: the first --trajectories of a
     # larger set are the same flows as in a set of that size
     pos = make_dataset(args.material, n_all, args.frames, spacing, frame_dt,
-                       args.seed, out / f"{args.material}_{n_all}x{args.frames}.npz")
+                       args.seed, out / f"{args.material}_{n_all}x{args.frames}.npz",
+                       workers=args.workers)
     t_data = time.time() - t_start
     train_ids, test_ids = lg.split_trajectories(args.trajectories, args.test, seed=args.seed)
     train_ids = np.concatenate([train_ids, np.arange(args.trajectories, n_all)])

@@ -37,10 +37,27 @@ from tensorrom import lagrangian as lg
 from tensorrom.lagrangian import mpm
 
 
+def _simulate_block(material: str, lo, vel, spacing: float, n_frames: int, frame_dt: float,
+                    seed: int) -> np.ndarray:
+    """(T, N, 2) float32 positions of one block (a process-pool task of :func:`make_dataset`)."""
+    side = 0.25
+    scene = mpm.Scene(tr.Box([0, 0], [1, 1]),
+                      [mpm.Block(lo, np.asarray(lo) + side, material, velocity=vel)],
+                      spacing=spacing, seed=seed)
+    # twice the fewest stable substeps: a water splash can exceed the initial speed bound
+    substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
+    traj = mpm.simulate(scene, n_frames=n_frames, frame_dt=frame_dt, substeps=substeps)
+    return np.asarray(traj.positions, np.float32)
+
+
 def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, frame_dt: float,
-                 seed: int, cache: Path) -> np.ndarray:
+                 seed: int, cache: Path, workers: int = 1) -> np.ndarray:
     """(n_traj, T, N, 2) positions: a square block of fixed size at a random place with a
-    random initial velocity, collapsing in the unit box. Cached in ``cache`` (npz)."""
+    random initial velocity, collapsing in the unit box. Cached in ``cache`` (npz).
+
+    ``workers > 1`` simulates the blocks in that many processes on the CPU (JAX's CPU
+    backend, one thread each; the blocks are drawn first, so the set is the same as with
+    one worker)."""
     if cache.exists():
         with np.load(cache, allow_pickle=False) as f:
             if f["positions"].shape[:2] == (n_traj, n_frames):
@@ -49,17 +66,31 @@ def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, fram
 
     rng = np.random.default_rng(seed)
     side = 0.25
-    out = []
-    for i in tqdm(range(n_traj), desc=f"MPM {material}"):
+    tasks = []
+    for i in range(n_traj):
         lo = rng.uniform([0.05, 0.02], [1 - side - 0.05, 0.45])
         vel = rng.uniform(-1.0, 1.0, 2)
-        scene = mpm.Scene(tr.Box([0, 0], [1, 1]),
-                          [mpm.Block(lo, lo + side, material, velocity=vel)],
-                          spacing=spacing, seed=int(seed * 1000 + i))
-        # twice the fewest stable substeps: a water splash can exceed the initial speed bound
-        substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
-        traj = mpm.simulate(scene, n_frames=n_frames, frame_dt=frame_dt, substeps=substeps)
-        out.append(np.asarray(traj.positions, np.float32))
+        tasks.append((material, lo, vel, spacing, n_frames, frame_dt, int(seed * 1000 + i)))
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # the children run on the CPU, single-threaded (set before they start, restored after)
+        saved = {k: os.environ.get(k) for k in ("JAX_PLATFORMS", "XLA_FLAGS")}
+        os.environ["JAX_PLATFORMS"] = "cpu"
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                out = list(tqdm(pool.map(_simulate_block, *zip(*tasks), chunksize=4),
+                                total=n_traj, desc=f"MPM {material} ({workers} processes)"))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    else:
+        out = [_simulate_block(*t) for t in tqdm(tasks, desc=f"MPM {material}")]
     pos = np.stack(out)
     tmp = cache.with_name(cache.stem + ".tmp.npz")
     np.savez(tmp, positions=pos)
@@ -83,6 +114,8 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=80,
                     help="particles per unit length (particle spacing 1/resolution)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes that simulate the dataset on the CPU (default 1)")
     args = ap.parse_args()
     if args.quick:
         args.trajectories, args.frames, args.steps = 4, 60, 150
@@ -92,7 +125,7 @@ def main() -> None:
     spacing, frame_dt = 1.0 / args.resolution, 1.0 / 150
     t0 = time.time()
     pos = make_dataset(args.material, args.trajectories, args.frames, spacing, frame_dt,
-                       args.seed, out / f"{args.material}_data.npz")
+                       args.seed, out / f"{args.material}_data.npz", workers=args.workers)
     train_ids, test_ids = lg.split_trajectories(len(pos), 1, seed=args.seed)
     assert set(train_ids).isdisjoint(test_ids)
     train, test = pos[train_ids], pos[test_ids[0]]

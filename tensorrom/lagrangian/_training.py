@@ -396,14 +396,28 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, initial=start, desc="train SparseToDense")
+    # the losses stay on the device between flushes, so that a GPU is not made to wait for
+    # the host after every step
+    pending = []
+
+    def flush():
+        if pending:
+            log.losses.extend(float(v) for v in jax.device_get(jnp.stack(pending)))
+            pending.clear()
+            if bar is not None:
+                bar.set_postfix(loss=f"{log.losses[-1]:.3g}")
+
     for step in range(start, steps):
         op, opt_state, loss = train_step(op, opt_state, plans, jax.random.fold_in(key, step))
-        log.losses.append(float(loss))
+        pending.append(loss)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3g}")
+        if len(pending) == 50:
+            flush()
         if checkpoint is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == steps):
+            flush()
             save_checkpoint(checkpoint, op, opt_state, step + 1, {"losses": log.losses})
+    flush()
     if bar is not None:
         bar.close()
     log.step = steps
