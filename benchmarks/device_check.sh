@@ -9,6 +9,8 @@
 #
 # `device_check.sh recon` measures the Phi-ROM and GIOROM steps and trains the SparseToDense
 # reconstruction of GIOROM item 4 on 1440 sand flows (about 6 min).
+# `device_check.sh figures` profiles SparseToDense and re-measures bench_giorom and the
+# potentials (about 5 min).
 # `device_check.sh train` runs the training that a 2-core CPU cannot instead: Phi-ROM on
 # Burgers for five seeds (acceptance item 8.4 across seeds, examples/phirom/burgers_seeds.py)
 # and GIOROM vs GNS on MPM sand at the paper's sizes for 10^4 steps each (item 7.3,
@@ -95,6 +97,12 @@ if [ "$STAGE" = recon ]; then
     step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark \
         --no-header tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
         tests/lagrangian/mpm/test_solver.py
+fi
+if [ "$STAGE" = figures ]; then
+    # GIOROM's inference step with its operator profiled, and the potentials' JAX path
+    step profile-s2d 50 python3 benchmarks/profile_sparse_to_dense.py
+    step bench-giorom 130 python3 benchmarks/bench_giorom.py
+    step bench-potentials 100 python3 benchmarks/bench_potentials.py --pqr "$PQR" --repeats 1
 fi
 echo "total ${SECONDS}s" | tee -a "$LOG"
 grep -E "^(===|---)|passed|failed|error" "$LOG" | tail -n 60

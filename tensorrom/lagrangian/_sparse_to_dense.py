@@ -191,6 +191,18 @@ class SparseToDensePlan(eqx.Module):
             plan = eqx.tree_at(lambda pl: pl.shape_query, plan, self.shape_query[rows])
         return plan
 
+    def to_device(self, dtype=jnp.float32) -> SparseToDensePlan:
+        """The plan as JAX arrays on the default device, floating fields in ``dtype`` (the
+        operator's dtype). Worth it when the plan is applied many times (a rollout, a
+        benchmark): a plan of NumPy arrays is converted and copied to the device on every
+        call of a jitted function (about 45 MB for 10^5 queries with 16 neighbours)."""
+        dt = jnp.dtype(dtype)
+        if not jnp.issubdtype(dt, jnp.floating):
+            raise TypeError(f"dtype must be a floating dtype, got {dt.name}")
+        return jax.tree_util.tree_map(
+            lambda a: jnp.asarray(a, dt) if np.asarray(a).dtype.kind == "f"
+            else jnp.asarray(a), self)
+
     @property
     def n_sparse(self) -> int:
         return int(self.reference_sparse.shape[0])
@@ -498,12 +510,14 @@ class SparseToDense(eqx.Module):
         off = jnp.asarray(q.offset, self.dtype)
         vals = jnp.take(un, q.index, axis=0, mode="fill", fill_value=0)
         cq = jnp.take(coef, q.index, axis=0, mode="fill", fill_value=0)     # (M, K, p, d)
-        lin = jnp.einsum("mki,mkij->mkj", off, cq[:, :, :self.dim])
+        # products with 2-4 terms as broadcast-and-sum, not einsum: a GPU would run an einsum
+        # over the M*K neighbour pairs as that many tiny batched matrix products
+        lin = jnp.sum(off[..., None] * cq[:, :, :self.dim], axis=-2)
         taylor = vals + lin
         parts = [off, lin]
         if self.order == 2:
-            quad = jnp.einsum("mki,mkij->mkj", self._basis(off)[..., self.dim:],
-                              cq[:, :, self.dim:])
+            quad = jnp.sum(self._basis(off)[..., self.dim:, None] * cq[:, :, self.dim:],
+                           axis=-2)
             taylor = taylor + quad
             parts.append(quad)
         den = jnp.maximum(jnp.sum(w, axis=1), jnp.asarray(1e-12, self.dtype))

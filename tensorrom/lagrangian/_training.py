@@ -341,9 +341,7 @@ def train_sparse_to_dense(op: SparseToDense, trajectories: Any, *, n_sparse: int
             raise ValueError(f"queries_per_sample={queries_per_sample} exceeds the number of "
                              f"particles {N}")
     plans, idxs, trajs = _subset_plans(op, data, n_sparse, n_plans, method, 0, max_neighbours)
-    plans = jax.tree_util.tree_map(lambda a: jnp.asarray(a, op.dtype)
-                                   if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
-                                   plans)
+    plans = plans.to_device(op.dtype)
     dev = jnp.asarray(data, op.dtype)
     idxs, trajs = jnp.asarray(idxs), jnp.asarray(trajs)
     if optimizer is None:

@@ -41,6 +41,24 @@ def test_constant_displacement_is_reproduced(rng):
         np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-12)
 
 
+def test_plan_on_the_device_gives_the_same_result(rng):
+    # to_device only converts the plan's arrays (floats to the operator's dtype, indices
+    # kept): in float64 the output is the same to rounding (1e-13 on positions ~ 1)
+    ref = _cloud(rng)
+    sparse = ref[::4]
+    op = _perturbed(SparseToDense(2, 0.25, width=16, key=jax.random.PRNGKey(2),
+                                  dtype=jnp.float64))
+    plan = op.plan(sparse, ref)
+    dplan = plan.to_device(jnp.float64)
+    assert isinstance(dplan.query.index, jax.Array) and dplan.query.index.dtype == jnp.int32
+    assert dplan.query.offset.dtype == jnp.float64 and dplan.radius == plan.radius
+    y = jnp.asarray(sparse + 0.02 * rng.normal(size=sparse.shape))
+    np.testing.assert_allclose(np.asarray(_apply(op, y, dplan)),
+                               np.asarray(_apply(op, y, plan)), rtol=0, atol=1e-13)
+    with pytest.raises(TypeError, match="dtype"):
+        plan.to_device(jnp.int32)
+
+
 def test_kernel_depends_on_query_point(rng):
     # with a non-zero kernel the output at a query depends on x0 - y0 beyond the weights:
     # two queries with the same neighbours and weights but mirrored offsets differ.
