@@ -65,7 +65,8 @@ def main() -> None:
     n_in = op.kernel.layers[0].weight.shape[1]
     feats = jnp.asarray(r.normal(size=(M, K, n_in)), jnp.float32)
     mlp = MLP(n_in, 3, 64, 2, layer_norm=False, key=key)
-    print(f"  kernel MLP over (M,K,{n_in})       {timeit(eqx.filter_jit(MLP.batched), mlp, feats):8.2f} ms")
+    t_mlp = timeit(eqx.filter_jit(MLP.batched), mlp, feats)
+    print(f"  kernel MLP over (M,K,{n_in})       {t_mlp:8.2f} ms")
     with jax.default_matmul_precision("bfloat16"):
         print(f"  same, bfloat16 matmuls         "
               f"{timeit(eqx.filter_jit(MLP.batched), mlp, feats):8.2f} ms")

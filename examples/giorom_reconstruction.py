@@ -30,7 +30,10 @@ with the wall time and the load average of the machine.
     python examples/giorom_reconstruction.py --out /tmp/recon   # sand, about 20 min on 2 cores
     python examples/giorom_reconstruction.py --steps 10000      # lower error, about 45 min
     python examples/giorom_reconstruction.py --extra-train 320 --width 128 --steps 10000
-                                          # 320 more training flows: best so far, about 1 h
+                                          # 320 more training flows, about 1 h
+    python examples/giorom_reconstruction.py --extra-train 1280 --width 128 --batch 64 \
+        --steps 24000 --workers 14        # 1440 flows: below 2 % (H200: 5 min; 2 cores: ~5 h)
+    python examples/giorom_reconstruction.py --evaluate CHECKPOINT.eqx   # a trained operator
     python examples/giorom_reconstruction.py --order 2           # quadratic proposals
     python examples/giorom_reconstruction.py --shape-scales 0.25 0.5 1   # shape features
     python examples/giorom_reconstruction.py --material water --out /tmp/recon
@@ -52,6 +55,26 @@ from giorom_sand import make_dataset
 
 import tensorrom as tr
 from tensorrom import lagrangian as lg
+
+
+def load_operator(path: Path, radius: float) -> lg.SparseToDense:
+    """The trained SparseToDense of a checkpoint of this script (hyperparameters from its
+    sidecar); its radius must be the one of this run (``--every``)."""
+    import json
+
+    side = path.with_name(path.name + ".json")
+    if not path.exists() or not side.exists():
+        raise SystemExit(f"--evaluate: {path} or its sidecar {side.name} does not exist")
+    hp = dict(json.loads(side.read_text())["hyperparameters"])
+    if hp.pop("model") != "SparseToDense" or not np.isclose(hp["radius"], radius, rtol=1e-12):
+        raise SystemExit(f"--evaluate: {path} is not a SparseToDense with radius {radius:.6g}")
+    hp.pop("version")
+    like = lg.SparseToDense(hp.pop("dim"), hp.pop("radius"), key=jax.random.PRNGKey(0),
+                            dtype=jnp.dtype(hp.pop("dtype")),
+                            shape_scales=tuple(hp.pop("shape_scales", ())), **hp)
+    op, _, meta = lg.load_checkpoint(path, like, None)
+    print(f"loaded {path} (step {meta['step']})")
+    return op
 
 
 def main() -> None:
@@ -84,6 +107,9 @@ def main() -> None:
     ap.add_argument("--subsets", type=int, default=3,
                     help="farthest-point subsets (seeds) per held-out trajectory")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--evaluate", type=Path, default=None, metavar="CHECKPOINT",
+                    help="evaluate this trained operator (a .eqx checkpoint of this script, "
+                         "e.g. trained on a GPU) on the held-out trajectories; no training")
     ap.add_argument("--workers", type=int, default=1,
                     help="processes that simulate the dataset on the CPU (default 1)")
     args = ap.parse_args()
@@ -95,7 +121,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     spacing, frame_dt = 1.0 / 80, 1.0 / 150
     t_start = time.time()
-    n_all = args.trajectories + args.extra_train
+    # only the held-out trajectories are needed to evaluate a trained operator
+    n_all = args.trajectories + (0 if args.evaluate else args.extra_train)
     # the generator draws the blocks one after the other: the first --trajectories of a
     # larger set are the same flows as in a set of that size
     pos = make_dataset(args.material, n_all, args.frames, spacing, frame_dt,
@@ -112,9 +139,10 @@ def main() -> None:
         train = np.concatenate([train, mirrored])
     n_part = pos.shape[2]
     n_sparse = n_part // args.every
-    print(f"data: {pos.shape} ({args.material}), {len(train_ids)} training trajectories"
-          f"{'' if args.no_mirror else ' (+ mirrored)'}, {len(test_ids)} held out, "
-          f"{t_data:.0f} s")
+    print(f"data: {pos.shape} ({args.material}), "
+          + ("" if args.evaluate else f"{len(train_ids)} training trajectories"
+             f"{'' if args.no_mirror else ' (+ mirrored)'}, ")
+          + f"{len(test_ids)} held out, {t_data:.0f} s")
 
     # radius: three particle spacings per sparse spacing (about 8-16 sparse neighbours)
     radius = 3.0 * spacing * np.sqrt(args.every)
@@ -130,18 +158,24 @@ def main() -> None:
         "_order2" if args.order == 2 else "",
         "" if args.no_mirror else "_mirror"])
     t = time.time()
-    op, log = lg.train_sparse_to_dense(
-        op0, train, n_sparse=n_sparse, method="fps", n_plans=args.plans, steps=args.steps,
-        batch_size=args.batch, queries_per_sample=args.queries or None,
-        learning_rate=args.learning_rate, key=jax.random.fold_in(key, 5), progress=True,
-        checkpoint=out / f"{args.material}_{n_all}x{args.frames}_every{args.every}{variant}.eqx")
+    if args.evaluate is not None:
+        op, log = load_operator(args.evaluate, radius), None
+    else:
+        op, log = lg.train_sparse_to_dense(
+            op0, train, n_sparse=n_sparse, method="fps", n_plans=args.plans, steps=args.steps,
+            batch_size=args.batch, queries_per_sample=args.queries or None,
+            learning_rate=args.learning_rate, key=jax.random.fold_in(key, 5), progress=True,
+            checkpoint=out / (f"{args.material}_{n_all}x{args.frames}_every{args.every}"
+                              f"{variant}.eqx"))
     t_train = time.time() - t
 
     # held-out trajectories, true sparse positions, farthest-point subsets
     methods = {"Shepard (inverse distance, p=2)": lg.shepard_interpolate,
                **{f"untrained, {('linear', 'quadratic')[o - 1]} local fits": b
                   for o, b in bases.items()},
-               f"trained SparseToDense (order {args.order}, {args.steps} steps)": op}
+               f"trained SparseToDense (order {op.order}, "
+               f"{args.steps if log is not None else 'loaded'}"
+               f"{' steps' if log is not None else ''})": op}
     apply = {name: jax.jit(jax.vmap(lambda y, plan, f=f: f(y, plan), in_axes=(0, None)))
              for name, f in methods.items()}
     err2 = {name: np.zeros((args.subsets, len(test))) for name in methods}
@@ -169,7 +203,9 @@ def main() -> None:
               f"{np.median(per):8.3%} {per.max():8.3%}")
     agg, per = summary[list(methods)[-1]]
     agg_s = summary[list(methods)[0]][0]
-    print(f"final training loss {np.mean(log.losses[-100:]):.3g}; trained beats Shepard: "
+    loss = (f"final training loss {np.mean(log.losses[-100:]):.3g}" if log is not None
+            else f"evaluated {args.evaluate.name}")
+    print(f"{loss}; trained beats Shepard: "
           f"{bool(np.all(agg < agg_s))}, below 2 % for every subset seed: "
           f"{bool(np.all(agg < 0.02))}; per trajectory below 2 %: "
           f"{int((per < 0.02).sum())}/{per.size}")
@@ -183,8 +219,9 @@ def main() -> None:
           f"{' '.join(f'{a:.2%}' for a in rest)}")
     with open("/proc/loadavg") as f:
         load = f.read().strip()
-    print(f"wall time: data {t_data:.0f} s, training {t_train:.0f} s (batch {args.batch} x "
-          f"{args.queries or n_part} particles), total {time.time() - t_start:.0f} s; "
+    what = (f"training {t_train:.0f} s (batch {args.batch} x {args.queries or n_part} "
+            "particles)" if log is not None else f"loading {t_train:.0f} s")
+    print(f"wall time: data {t_data:.0f} s, {what}, total {time.time() - t_start:.0f} s; "
           f"{os.cpu_count()} CPUs, jax {jax.default_backend()}; /proc/loadavg: {load}")
 
 
