@@ -16,7 +16,8 @@
 # and GIOROM vs GNS on MPM sand at the paper's sizes for 10^4 steps each (item 7.3,
 # examples/giorom_sand.py). Each stage is sized for one device call (280 s per step; not yet
 # run on a device); the device budget of a session (15 min) does not hold both stages and
-# the start-up.
+# the start-up. (Start-up took about 30 s in the eighth session; a `recon` call 460 s and a
+# `figures` call 130 s fitted in one session.)
 #
 # Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
 # (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.
@@ -80,7 +81,7 @@ if [ "$STAGE" = train ]; then
         --at 5000 --out /tmp/phirom_seeds
     cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
     step giorom-sand 280 python3 examples/giorom_sand.py --steps 10000 --latent 128 \
-        --message-passing 10 --out /tmp/giorom_sand
+        --message-passing 10 --workers "$(( $(nproc) - 2 ))" --out /tmp/giorom_sand
 fi
 if [ "$STAGE" = recon ]; then
     # the figures owed on the GPU (Phi-ROM step, GIOROM inference step), then SparseToDense on
