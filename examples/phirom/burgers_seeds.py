@@ -70,6 +70,9 @@ def main(argv=None):
                     help="training lengths at which to evaluate (ascending)")
     ap.add_argument("--node-sets", type=int, default=10,
                     help="random 5 %% node sets for item 5 (seeds 0 .. N-1; default 10)")
+    ap.add_argument("--ramp", type=int, default=None,
+                    help="steps over which the dynamics gradient is ramped in after the "
+                         "warm-up (default that of burgers_train.py: 300)")
     ap.add_argument("--quick", action="store_true", help="seeds 0 1, 100 steps, 2 node sets")
     args = ap.parse_args(argv)
     if args.quick:
@@ -82,6 +85,10 @@ def main(argv=None):
     # one warm-up and ramp for every stage, those of the longest run: a continued run then
     # follows the same schedule as a run trained to that length directly
     warmup, ramp = default_warmup(args.at[-1])
+    if args.ramp is not None:
+        if args.ramp < 0:
+            raise SystemExit(f"--ramp must be >= 0, got {args.ramp}")
+        ramp = args.ramp
     rows = []
     for seed in args.seeds:
         out = Path(args.out) / f"seed_{seed}"
