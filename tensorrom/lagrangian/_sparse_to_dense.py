@@ -510,8 +510,8 @@ class SparseToDense(eqx.Module):
         off = jnp.asarray(q.offset, self.dtype)
         vals = jnp.take(un, q.index, axis=0, mode="fill", fill_value=0)
         cq = jnp.take(coef, q.index, axis=0, mode="fill", fill_value=0)     # (M, K, p, d)
-        # products with 2-4 terms as broadcast-and-sum, not einsum: a GPU would run an einsum
-        # over the M*K neighbour pairs as that many tiny batched matrix products
+        # per-pair products of 2-4 terms as broadcast-and-sum (as fast as an einsum on an H200
+        # and, inside the operator, on the CPU: benchmarks/profile_sparse_to_dense.py)
         lin = jnp.sum(off[..., None] * cq[:, :, :self.dim], axis=-2)
         taylor = vals + lin
         parts = [off, lin]
