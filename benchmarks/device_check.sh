@@ -70,7 +70,7 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
         --points 1e7 --chebval-points 500 --no-protein
     step bench-potentials 120 python3 benchmarks/bench_potentials.py --pqr "$PQR"
     step bench-phirom 60 python3 benchmarks/bench_phirom.py
-    step bench-giorom 60 python3 benchmarks/bench_giorom.py
+    step bench-giorom 100 python3 benchmarks/bench_giorom.py
     step bench-funbat 100 python3 benchmarks/bench_funbat.py
     step bench-mpm 45 python3 benchmarks/bench_mpm.py --quick
     step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider -p no:benchmark --no-header -n 6 \
