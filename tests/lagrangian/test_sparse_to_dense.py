@@ -296,6 +296,26 @@ def test_query_subsampling_with_all_particles_gives_the_full_loss(rng, shape_sca
                               queries_per_sample=n + 1)
 
 
+def test_training_log_keeps_one_loss_per_step_across_flushes_and_resume(rng, tmp_path):
+    # the losses are read back from the device every 50 steps and before every checkpoint:
+    # 57 steps with a checkpoint every 20 give 57 losses; a resumed run to 60 keeps the first
+    # 57 exactly (they come from the checkpoint) and adds 3
+    from tensorrom.lagrangian import train_sparse_to_dense
+
+    data = _smooth_trajectories(rng)
+    n = data.shape[2]
+    op = SparseToDense(2, 0.3, displacement_scale=0.03, width=8, key=jax.random.PRNGKey(0),
+                       dtype=jnp.float64)
+    ckpt = tmp_path / "s2d.eqx"
+    kw = dict(n_sparse=n // 4, batch_size=2, n_plans=1, key=jax.random.PRNGKey(3),
+              checkpoint=ckpt, checkpoint_every=20, queries_per_sample=8)
+    _, log = train_sparse_to_dense(op, data, steps=57, **kw)
+    assert len(log.losses) == 57 and np.all(np.isfinite(log.losses))
+    _, log2 = train_sparse_to_dense(op, data, steps=60, **kw)
+    assert log2.resumed_from == 57 and len(log2.losses) == 60
+    assert log2.losses[:57] == log.losses
+
+
 @pytest.mark.slow
 def test_trained_operator_beats_shepard_on_held_out_frames():
     # smooth non-affine deformations x_t = X + t a sin(pi X_y) e_x + t b X_x^2 e_y of a
