@@ -77,8 +77,10 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
 fi
 if [ "$STAGE" = train ]; then
+    # the candidate ramp of docs/phirom.md (eighth session: seed 1 meets item 4 with it, seed 2
+    # misses by 0.04 points; PHIROM_RAMP=300 runs the current default)
     step phirom-seeds 280 python3 examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 \
-        --at 5000 --out /tmp/phirom_seeds
+        --at 5000 --ramp "${PHIROM_RAMP:-2000}" --out /tmp/phirom_seeds
     cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
     step giorom-sand 280 python3 examples/giorom_sand.py --steps 10000 --latent 128 \
         --message-passing 10 --workers "$(( $(nproc) - 2 ))" --out /tmp/giorom_sand
