@@ -90,7 +90,7 @@ if [ "$STAGE" = recon ]; then
     # 1440 sand flows (item 7.4; 0.7 s per step on the 2-core CPU), the checkpoint copied to
     # $OUT (also after a timeout: it resumes on any machine with the same command)
     step bench-phirom 60 python3 benchmarks/bench_phirom.py
-    step bench-giorom 60 python3 benchmarks/bench_giorom.py
+    step bench-giorom 100 python3 benchmarks/bench_giorom.py
     step recon-sand "${RECON_LIMIT:-420}" python3 examples/giorom_reconstruction.py \
         --extra-train 1280 --width 128 --batch 64 --steps "${RECON_STEPS:-24000}" \
         --workers "$(( $(nproc) - 2 ))" --out /tmp/recon

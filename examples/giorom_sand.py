@@ -36,13 +36,15 @@ import tensorrom as tr
 from tensorrom import lagrangian as lg
 from tensorrom.lagrangian import mpm
 
+#: side of the square block dropped into the unit box in every flow of :func:`make_dataset`
+BLOCK_SIDE = 0.25
+
 
 def _simulate_block(material: str, lo, vel, spacing: float, n_frames: int, frame_dt: float,
                     seed: int) -> np.ndarray:
     """(T, N, 2) float32 positions of one block (a process-pool task of :func:`make_dataset`)."""
-    side = 0.25
     scene = mpm.Scene(tr.Box([0, 0], [1, 1]),
-                      [mpm.Block(lo, np.asarray(lo) + side, material, velocity=vel)],
+                      [mpm.Block(lo, np.asarray(lo) + BLOCK_SIDE, material, velocity=vel)],
                       spacing=spacing, seed=seed)
     # twice the fewest stable substeps: a water splash can exceed the initial speed bound
     substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
@@ -65,10 +67,9 @@ def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, fram
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    side = 0.25
     tasks = []
     for i in range(n_traj):
-        lo = rng.uniform([0.05, 0.02], [1 - side - 0.05, 0.45])
+        lo = rng.uniform([0.05, 0.02], [1 - BLOCK_SIDE - 0.05, 0.45])
         vel = rng.uniform(-1.0, 1.0, 2)
         tasks.append((material, lo, vel, spacing, n_frames, frame_dt, int(seed * 1000 + i)))
     if workers > 1:

@@ -85,10 +85,8 @@ def main(argv=None):
     # one warm-up and ramp for every stage, those of the longest run: a continued run then
     # follows the same schedule as a run trained to that length directly
     warmup, ramp = default_warmup(args.at[-1])
-    if args.ramp is not None:
-        if args.ramp < 0:
-            raise SystemExit(f"--ramp must be >= 0, got {args.ramp}")
-        ramp = args.ramp
+    # (phirom.TrainConfig rejects a negative --ramp before any training)
+    ramp = ramp if args.ramp is None else args.ramp
     rows = []
     for seed in args.seeds:
         out = Path(args.out) / f"seed_{seed}"

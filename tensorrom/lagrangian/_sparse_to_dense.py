@@ -199,8 +199,9 @@ class SparseToDensePlan(eqx.Module):
         dt = jnp.dtype(dtype)
         if not jnp.issubdtype(dt, jnp.floating):
             raise TypeError(f"dtype must be a floating dtype, got {dt.name}")
+        # every leaf is an array (NumPy or JAX): its dtype is read without a host copy
         return jax.tree_util.tree_map(
-            lambda a: jnp.asarray(a, dt) if np.asarray(a).dtype.kind == "f"
+            lambda a: jnp.asarray(a, dt) if jnp.issubdtype(a.dtype, jnp.floating)
             else jnp.asarray(a), self)
 
     @property
