@@ -72,7 +72,7 @@ def main(argv=None):
                     help="random 5 %% node sets for item 5 (seeds 0 .. N-1; default 10)")
     ap.add_argument("--ramp", type=int, default=None,
                     help="steps over which the dynamics gradient is ramped in after the "
-                         "warm-up (default that of burgers_train.py: 300)")
+                         "warm-up (default that of burgers_train.py: 2000)")
     ap.add_argument("--quick", action="store_true", help="seeds 0 1, 100 steps, 2 node sets")
     args = ap.parse_args(argv)
     if args.quick:

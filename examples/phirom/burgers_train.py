@@ -30,9 +30,10 @@ from tensorrom.rom import phirom
 
 
 def default_warmup(steps: int) -> tuple[int, int]:
-    """Default (warm-up, ramp) for a run of ``steps``: the paper's 1000 (and our 300-step
-    ramp), shortened to a fifth of the run for short runs."""
-    return min(1000, steps // 5), min(300, steps // 5)
+    """Default (warm-up, ramp) for a run of ``steps``: the paper's 1000 warm-up steps and our
+    2000-step ramp (docs/phirom.md), shortened to a fifth and two fifths of the run for
+    short runs."""
+    return min(1000, steps // 5), min(2000, 2 * steps // 5)
 
 
 def main(argv=None):
@@ -46,7 +47,7 @@ def main(argv=None):
                     help="warm-up steps (default min(1000, steps // 5))")
     ap.add_argument("--ramp", type=int, default=None,
                     help="steps over which the dynamics gradient is ramped in after the "
-                         "warm-up (default min(300, steps // 5))")
+                         "warm-up (default min(2000, 2 * steps // 5))")
     ap.add_argument("--omega0", type=float, default=None,
                     help="first-layer frequency of the sine decoder (default 1)")
     ap.add_argument("--seed", type=int, default=0)

@@ -27,7 +27,7 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
                                          decoder_depth=3, omega0=30.0, dynamics_width=32,
                                          dynamics_depth=2, key=jax.random.PRNGKey(0))
     steps = 15 if quick else 120
-    # warm-up and ramp scaled to the short run (the defaults, 1000 and 300, exceed it)
+    # warm-up and ramp scaled to the short run (the defaults, 1000 and 2000, exceed it)
     cfg = phirom.TrainConfig(steps=steps, batch_size=32, gamma=0.1, lr=3e-3, lr_latent=3e-2,
                              warmup_steps=steps // 5, warmup_ramp=steps // 5)
     t0 = time.perf_counter()
