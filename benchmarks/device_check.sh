@@ -18,7 +18,8 @@
 # at the paper's sizes, 10^4 steps each on 100 training flows (item 7.3,
 # examples/giorom_sand.py); the checkpoints come back in $OUT/giorom_<material>/ (a later
 # call resumes from them when they are carried back into giorom_resume/).
-# Each stage is sized for one device call; not yet run on a device. The device budget of a
+# Each stage is sized for one device call; neither has run on a device yet (train-giorom was
+# dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30"). The device budget of a
 # session (15 min) holds one of them and the start-up (about 30 s in the eighth session; a
 # `recon` call took 460 s and a `figures` call 130 s).
 #
@@ -89,9 +90,12 @@ if [ "$STAGE" = train-giorom ]; then
     MAT=${MATERIAL:-sand}
     mkdir -p "/tmp/giorom_$MAT"
     cp giorom_resume/*.eqx* "/tmp/giorom_$MAT/" 2>/dev/null
-    step giorom-$MAT 520 python3 examples/giorom_sand.py --material "$MAT" --trajectories 101 \
-        --steps "${GIOROM_STEPS:-10000}" --latent 128 --message-passing 10 \
-        --workers "$(( $(nproc) - 2 ))" --out "/tmp/giorom_$MAT"
+    # GIOROM_ARGS: more options of giorom_sand.py (e.g. "--frames 40" for a dry run)
+    # shellcheck disable=SC2086
+    step giorom-$MAT 520 python3 examples/giorom_sand.py --material "$MAT" \
+        --trajectories "${GIOROM_TRAJ:-101}" --steps "${GIOROM_STEPS:-10000}" --latent 128 \
+        --message-passing 10 --workers "$(( $(nproc) - 2 > 1 ? $(nproc) - 2 : 1 ))" \
+        --out "/tmp/giorom_$MAT" ${GIOROM_ARGS:-}
     mkdir -p "$OUT/giorom_$MAT"
     cp /tmp/giorom_$MAT/*.eqx* /tmp/giorom_$MAT/*.png "$OUT/giorom_$MAT/" 2>/dev/null
     tr '\r' '\n' < "$LOG" | grep -A8 "held-out $MAT trajectory" | tail -n 12
