@@ -19,9 +19,9 @@
 # examples/giorom_sand.py); the checkpoints come back in $OUT/giorom_<material>/ (a later
 # call resumes from them when they are carried back into giorom_resume/).
 # Each stage is sized for one device call; neither has run on a device yet (train-giorom was
-# dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30"). The device budget of a
-# session (15 min) holds one of them and the start-up (about 30 s in the eighth session; a
-# `recon` call took 460 s and a `figures` call 130 s).
+# dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30").
+# The device budget of a session (15 min) holds one of them and the start-up (about 30 s in
+# the eighth session; a `recon` call took 460 s and a `figures` call 130 s).
 #
 # Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
 # (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.
@@ -37,6 +37,8 @@ BUDGET=${BUDGET:-560}
 # and our warnings are errors.
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false MPLBACKEND=Agg
 export NUMBA_NUM_THREADS=${NUMBA_NUM_THREADS:-$(nproc)}
+# processes that simulate MPM datasets on the CPU (two cores left to the GPU process)
+WORKERS=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 if compgen -G ".whl/*.whl" > /dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl || exit 1
@@ -81,9 +83,9 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
 fi
 if [ "$STAGE" = train-phirom ]; then
-    # the candidate ramp of docs/phirom.md (PHIROM_RAMP=300 runs the earlier default)
+    # the default ramp (2000 steps); PHIROM_RAMP=300 runs the earlier one
     step phirom-seeds 520 python3 examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 \
-        --at 5000 12000 --ramp "${PHIROM_RAMP:-2000}" --out /tmp/phirom_seeds
+        --at 5000 12000 ${PHIROM_RAMP:+--ramp "$PHIROM_RAMP"} --out /tmp/phirom_seeds
     cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
 fi
 if [ "$STAGE" = train-giorom ]; then
@@ -94,7 +96,7 @@ if [ "$STAGE" = train-giorom ]; then
     # shellcheck disable=SC2086
     step giorom-$MAT 520 python3 examples/giorom_sand.py --material "$MAT" \
         --trajectories "${GIOROM_TRAJ:-101}" --steps "${GIOROM_STEPS:-10000}" --latent 128 \
-        --message-passing 10 --workers "$(( $(nproc) - 2 > 1 ? $(nproc) - 2 : 1 ))" \
+        --message-passing 10 --workers "$WORKERS" \
         --out "/tmp/giorom_$MAT" ${GIOROM_ARGS:-}
     mkdir -p "$OUT/giorom_$MAT"
     cp /tmp/giorom_$MAT/*.eqx* /tmp/giorom_$MAT/*.png "$OUT/giorom_$MAT/" 2>/dev/null
@@ -108,7 +110,7 @@ if [ "$STAGE" = recon ]; then
     step bench-giorom 100 python3 benchmarks/bench_giorom.py
     step recon-sand "${RECON_LIMIT:-420}" python3 examples/giorom_reconstruction.py \
         --extra-train 1280 --width 128 --batch 64 --steps "${RECON_STEPS:-24000}" \
-        --workers "$(( $(nproc) - 2 ))" --out /tmp/recon
+        --workers "$WORKERS" --out /tmp/recon
     mkdir -p "$OUT/recon"
     cp /tmp/recon/*.eqx /tmp/recon/*.eqx.json "$OUT/recon/" 2>/dev/null
     tr '\r' '\n' < "$LOG" | grep -B2 -A14 "held-out sand trajectories" | tail -n 20
