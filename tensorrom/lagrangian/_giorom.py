@@ -38,6 +38,7 @@ from ._layers import (
     check_history,
     edge_features,
     node_features,
+    wall_hyperparameter,
 )
 
 __all__ = ["GIOROM", "SpectralConv", "subset_indices"]
@@ -161,6 +162,8 @@ class GIOROM(eqx.Module):
         n_fourier: number of Fourier layers.
         n_pre, n_post: interaction-network layers before / after the grid.
         kernel_radius: graph-kernel radius in grid spacings.
+        wall_distance: range of the wall-distance features (position units; default
+            ``radius``), as in :class:`GNS`.
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -183,6 +186,7 @@ class GIOROM(eqx.Module):
     box_upper: Any
     dim: int = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    wall_distance: float = eqx.field(static=True)
     n_history: int = eqx.field(static=True)
     latent: int = eqx.field(static=True)
     grid_shape: tuple = eqx.field(static=True)
@@ -196,7 +200,8 @@ class GIOROM(eqx.Module):
                  normalisation: Normalisation | None = None, n_history: int = 5,
                  latent: int = 128, grid_shape: int | tuple = 32, grid_channels: int = 64,
                  modes: int = 12, n_fourier: int = 4, n_pre: int = 2, n_post: int = 2,
-                 kernel_radius: float = 1.5, key, dtype=jnp.float32):
+                 kernel_radius: float = 1.5, wall_distance: float | None = None, key,
+                 dtype=jnp.float32):
         dim = check_positive_int(dim, "dim")
         if dim not in (2, 3):
             raise ValueError(f"dim must be 2 or 3, got {dim}")
@@ -204,6 +209,8 @@ class GIOROM(eqx.Module):
         if box.dim != dim:
             raise ValueError(f"box has dim {box.dim} but dim={dim}")
         self.radius = check_positive_float(radius, "radius")
+        self.wall_distance = (self.radius if wall_distance is None
+                              else check_positive_float(wall_distance, "wall_distance"))
         self.n_history = check_positive_int(n_history, "n_history")
         self.latent = check_positive_int(latent, "latent")
         gs = (grid_shape,) * dim if isinstance(grid_shape, (int, np.integer)) else tuple(
@@ -246,7 +253,7 @@ class GIOROM(eqx.Module):
                 "grid_shape": list(self.grid_shape), "grid_channels": self.grid_channels,
                 "modes": self.modes, "n_fourier": len(self.fourier), "n_pre": len(self.pre),
                 "n_post": len(self.post), "kernel_radius": self.kernel_radius,
-                "dtype": self.dtype}
+                "dtype": self.dtype, **wall_hyperparameter(self.wall_distance, self.radius)}
 
     # -- particle <-> grid stencils ------------------------------------------------------
     def _stencil(self, x):
@@ -308,8 +315,8 @@ class GIOROM(eqx.Module):
         h = check_history(history, self.n_history, graph)
         x = h[-1].astype(self.dtype)
         nodes = self.node_encoder.batched(
-            node_features(h, self.normalisation, self.box_lower, self.box_upper, self.radius,
-                          self.dtype))
+            node_features(h, self.normalisation, self.box_lower, self.box_upper,
+                          self.wall_distance, self.dtype))
         edges = self.edge_encoder.batched(edge_features(x, graph, self.radius, self.dtype))
         for block in self.pre:
             nodes, edges = block(nodes, edges, graph)

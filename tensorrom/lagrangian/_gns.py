@@ -27,6 +27,7 @@ from ._layers import (
     check_history,
     edge_features,
     node_features,
+    wall_hyperparameter,
 )
 
 __all__ = ["GNS"]
@@ -36,7 +37,8 @@ class GNS(eqx.Module):
     """GNS particle stepper (Sanchez-Gonzalez et al. 2020).
 
     Node input: the ``H`` last velocities normalised by the training statistics, and the
-    distances to the lower and upper walls (divided by ``radius``, clipped to [-1, 1]). Edge
+    distances to the lower and upper walls (divided by ``wall_distance``, clipped to [-1, 1];
+    ``wall_distance`` defaults to ``radius``, as in the paper). Edge
     input: ``(x_j - x_i) / R`` and its length. Encoder MLPs map both to ``latent`` channels,
     ``n_message_passing`` interaction-network blocks (unshared weights, residual) update them,
     and an MLP decodes the normalised acceleration.
@@ -49,6 +51,10 @@ class GNS(eqx.Module):
         n_history: number of past velocities H (paper: 5).
         latent: latent width (paper: 128).
         n_message_passing: processor steps (paper: 10).
+        wall_distance: range of the wall-distance features (position units; default
+            ``radius``). A wall farther away than this is invisible to the model; flows that
+            move more than about ``radius / 3`` per frame need a longer range to see the
+            floor coming (see docs/giorom.md, tenth session).
         key: PRNG key for the initial weights.
         dtype: parameter dtype; float32 is the default for training (float64 works when JAX's
             x64 mode is on, as in the tests).
@@ -67,6 +73,7 @@ class GNS(eqx.Module):
     box_upper: Any
     dim: int = eqx.field(static=True)
     radius: float = eqx.field(static=True)
+    wall_distance: float = eqx.field(static=True)
     n_history: int = eqx.field(static=True)
     latent: int = eqx.field(static=True)
     n_message_passing: int = eqx.field(static=True)
@@ -74,9 +81,12 @@ class GNS(eqx.Module):
 
     def __init__(self, dim: int, box: Box, radius: float, *,
                  normalisation: Normalisation | None = None, n_history: int = 5,
-                 latent: int = 128, n_message_passing: int = 10, key, dtype=jnp.float32):
+                 latent: int = 128, n_message_passing: int = 10,
+                 wall_distance: float | None = None, key, dtype=jnp.float32):
         dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
+        self.wall_distance = (self.radius if wall_distance is None
+                              else check_positive_float(wall_distance, "wall_distance"))
         self.n_history = check_positive_int(n_history, "n_history")
         self.latent = check_positive_int(latent, "latent")
         self.n_message_passing = check_positive_int(n_message_passing, "n_message_passing")
@@ -100,7 +110,8 @@ class GNS(eqx.Module):
         return {"model": "GNS", "dim": self.dim, "radius": self.radius,
                 "box": [list(map(float, self.box_lower)), list(map(float, self.box_upper))],
                 "n_history": self.n_history, "latent": self.latent,
-                "n_message_passing": self.n_message_passing, "dtype": self.dtype}
+                "n_message_passing": self.n_message_passing, "dtype": self.dtype,
+                **wall_hyperparameter(self.wall_distance, self.radius)}
 
     def normalised_acceleration(self, history, graph: Graph):
         """Predicted acceleration in normalised units, (N, d).
@@ -111,8 +122,8 @@ class GNS(eqx.Module):
         """
         h = check_history(history, self.n_history, graph)
         nodes = self.node_encoder.batched(
-            node_features(h, self.normalisation, self.box_lower, self.box_upper, self.radius,
-                          self.dtype))
+            node_features(h, self.normalisation, self.box_lower, self.box_upper,
+                          self.wall_distance, self.dtype))
         edges = self.edge_encoder.batched(edge_features(h[-1], graph, self.radius, self.dtype))
         for block in self.processor:
             nodes, edges = block(nodes, edges, graph)

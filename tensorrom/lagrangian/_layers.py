@@ -150,9 +150,16 @@ def check_history(history, n_history: int, graph: Graph | None = None):
     return h
 
 
+def wall_hyperparameter(wall_distance: float, radius: float) -> dict:
+    """``{"wall_distance": ...}`` for a checkpoint sidecar, empty at the default (``radius``),
+    so that checkpoints written before the option existed still load."""
+    return {} if wall_distance == radius else {"wall_distance": float(wall_distance)}
+
+
 def node_features(history, norm: Normalisation, box_lower, box_upper, radius: float, dtype):
     """Per-particle input: normalised past velocities (H d values) and the distance to the lower
-    and upper walls divided by ``radius`` and clipped to [-1, 1] (2 d values)."""
+    and upper walls divided by ``radius`` (the models pass their ``wall_distance``) and clipped
+    to [-1, 1] (2 d values)."""
     h = history.astype(dtype)
     v = h[1:] - h[:-1]                                              # (H, N, d)
     mean = jax.lax.stop_gradient(jnp.asarray(norm.vel_mean)).astype(dtype)

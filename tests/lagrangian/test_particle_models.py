@@ -121,3 +121,26 @@ def test_fps_matches_numpy_reference(rng):
         dist = np.minimum(dist, np.sum((x - x[ref[-1]]) ** 2, axis=1))
     assert idx.tolist() == ref
     assert farthest_point_sample(x, 12).shape == (12,)
+
+
+def test_wall_distance_sets_the_range_of_the_wall_features():
+    from tensorrom.lagrangian._layers import node_features
+
+    norm = Normalisation.identity(2, dtype=np.float64)
+    h = np.array([[[0.5, 0.3]], [[0.5, 0.3]]])       # one particle, 0.3 above the floor
+    lo, hi = np.zeros(2), np.ones(2)
+    near = np.asarray(node_features(h, norm, lo, hi, 0.1, jnp.float64))[0, 2:]
+    far = np.asarray(node_features(h, norm, lo, hi, 0.5, jnp.float64))[0, 2:]
+    # (x - lo, hi - x) / range, clipped to [-1, 1]: exact in float64 up to one rounding
+    np.testing.assert_allclose(near, [1.0, 1.0, 1.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(far, [1.0, 0.6, 1.0, 1.0], rtol=1e-15)
+    key = jax.random.PRNGKey(0)
+    for cls, kw in ((GNS, dict(latent=8, n_message_passing=1)),
+                    (GIOROM, dict(latent=8, grid_shape=8, grid_channels=4, modes=2,
+                                  n_fourier=1, n_pre=1, n_post=1))):
+        default = cls(2, BOX, R, key=key, **kw)
+        assert default.wall_distance == R and "wall_distance" not in default.hyperparameters()
+        longer = cls(2, BOX, R, wall_distance=0.5, key=key, **kw)
+        assert longer.hyperparameters()["wall_distance"] == 0.5
+        with pytest.raises(ValueError, match="wall_distance"):
+            cls(2, BOX, R, wall_distance=-1.0, key=key, **kw)
