@@ -209,16 +209,16 @@ def train_stepper(model, trajectories: Any, *, builder: RadiusGraphBuilder, step
     random sampling, a new subset for every sample), optionally unrolls the model
     ``pushforward`` steps without gradient, and minimises
     ``mean |a_pred - (a_target - mu_a) / sigma_a|^2`` (``loss="mse"``, as in GNS) or its
-    Huber form (``loss="huber"``: quadratic up to ``huber_delta`` standard deviations, linear
-    beyond, divided by ``huber_delta`` so that it has the gradient of the squared loss / 2 near
-    zero).
+    Huber form (``loss="huber"``: ``r^2 / 2`` up to ``|r| = huber_delta`` standard deviations,
+    linear beyond, all divided by ``huber_delta``, so that the slope of the linear part is 1
+    for every ``huber_delta``). The logged losses are those of the chosen loss.
 
     Why a Huber loss: on MPM flows the per-frame accelerations are heavy-tailed (in the
     2D sand blocks of ``examples/giorom_sand.py``, 1 % of the particle frames, the floor and
-    wall impacts, carry 74 % of the variance). With the squared loss those samples dominate
-    the gradient, and a GNS trained for 2500 steps had still not learnt free fall (it
-    predicted 0.1 g); with the Huber loss it had learnt it (0.94 g) after 1500 steps
-    (docs/giorom.md, tenth session).
+    wall impacts, carry 61-73 % of the variance). With the squared loss those samples
+    dominate the gradient: a GNS trained for 2500 steps (Adam from 1e-3) had still not learnt
+    free fall (it predicted 0.1 g), with the Huber loss it had (0.94 g after 1500 steps;
+    docs/giorom.md, tenth session). The default stays the paper's squared loss.
 
     Args:
         model: GNS or GIOROM (its ``normalisation`` is used for the targets).
