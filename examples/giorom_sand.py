@@ -215,9 +215,24 @@ def main() -> None:
     # bunch particles together, which would overflow the training capacity
     b_full_roll = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=6.0)
     b_sparse_roll = lg.RadiusGraphBuilder.from_data(sub_frames, R_sparse, box, margin=6.0)
-    pred_gns = np.asarray(lg.rollout(gns, init, n_steps, builder=b_full_roll))
+
+    def long_rollout(model, start, frames, radius):
+        # a long rollout can still pile particles up beyond that: retry with more edge slots
+        margin = 6.0
+        while True:
+            b = lg.RadiusGraphBuilder.from_data(frames, radius, box, margin=margin)
+            try:
+                return lg.rollout(model, start, n_steps, builder=b)
+            except RuntimeError:
+                if margin >= 48:
+                    raise
+                margin *= 2
+                print(f"{type(model).__name__} rollout: graph overflow, retrying with margin "
+                      f"{margin:g}")
+
+    pred_gns = np.asarray(long_rollout(gns, init, frames_all, R))
     sub = tr.data.farthest_point_sample(test[0], n_sub, seed=0)
-    pred_sparse = lg.rollout(gio, init[:, sub], n_steps, builder=b_sparse_roll)
+    pred_sparse = long_rollout(gio, init[:, sub], sub_frames, R_sparse)
     plan = s2d.plan(test[0][sub], test[0])
     to_dense = jax.jit(lambda p: jax.vmap(lambda y: s2d(y, plan))(p))
     pred_gio = np.asarray(to_dense(pred_sparse))
