@@ -156,10 +156,10 @@ def wall_hyperparameter(wall_distance: float, radius: float) -> dict:
     return {} if wall_distance == radius else {"wall_distance": float(wall_distance)}
 
 
-def node_features(history, norm: Normalisation, box_lower, box_upper, radius: float, dtype):
+def node_features(history, norm: Normalisation, box_lower, box_upper, wall_distance: float,
+                  dtype):
     """Per-particle input: normalised past velocities (H d values) and the distance to the lower
-    and upper walls divided by ``radius`` (the models pass their ``wall_distance``) and clipped
-    to [-1, 1] (2 d values)."""
+    and upper walls divided by ``wall_distance`` and clipped to [-1, 1] (2 d values)."""
     h = history.astype(dtype)
     v = h[1:] - h[:-1]                                              # (H, N, d)
     mean = jax.lax.stop_gradient(jnp.asarray(norm.vel_mean)).astype(dtype)
@@ -169,7 +169,7 @@ def node_features(history, norm: Normalisation, box_lower, box_upper, radius: fl
     x = h[-1]
     lo = jax.lax.stop_gradient(jnp.asarray(box_lower)).astype(dtype)
     hi = jax.lax.stop_gradient(jnp.asarray(box_upper)).astype(dtype)
-    r = jnp.asarray(radius, dtype)
+    r = jnp.asarray(wall_distance, dtype)
     walls = jnp.concatenate([jnp.clip((x - lo) / r, -1.0, 1.0),
                              jnp.clip((hi - x) / r, -1.0, 1.0)], axis=-1)
     return jnp.concatenate([vn, walls], axis=-1)

@@ -130,8 +130,7 @@ def _noise(key, n_history: int, shape, std: float, dtype):
 def _pointwise_loss(r, loss: str, delta: float):
     """Per-component loss of the normalised acceleration residual ``r``."""
     if loss == "huber":
-        a = jnp.abs(r)
-        return jnp.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)) / delta
+        return optax.huber_loss(r, delta=delta) / delta
     return r**2
 
 
@@ -247,6 +246,9 @@ def train_stepper(model, trajectories: Any, *, builder: RadiusGraphBuilder, step
     batch_size = check_positive_int(batch_size, "batch_size")
     noise_std = check_positive_float(noise_std, "noise_std", allow_zero=True)
     pushforward = check_positive_int(pushforward, "pushforward", minimum=0)
+    if loss not in ("mse", "huber"):
+        raise ValueError(f"loss must be 'mse' or 'huber', got {loss!r}")
+    huber_delta = check_positive_float(huber_delta, "huber_delta")
     data = trajectories
     if not (hasattr(data, "ndim") and data.ndim == 4):
         data = stack_positions(trajectories, dtype=np.dtype(model.dtype))
@@ -258,9 +260,6 @@ def train_stepper(model, trajectories: Any, *, builder: RadiusGraphBuilder, step
     if T < W:
         raise ValueError(f"trajectories hold {T} frames, shorter than the training window "
                          f"n_history + 2 + pushforward = {W}")
-    if loss not in ("mse", "huber"):
-        raise ValueError(f"loss must be 'mse' or 'huber', got {loss!r}")
-    huber_delta = check_positive_float(huber_delta, "huber_delta")
     if subset_size is not None:
         subset_size = check_positive_int(subset_size, "subset_size")
         if subset_size > N:

@@ -12,7 +12,6 @@ from tensorrom.lagrangian import (
     Normalisation,
     RadiusGraphBuilder,
     constant_velocity_rollout,
-    mpm,
     rollout,
     rollout_mse,
     split_trajectories,
@@ -21,7 +20,7 @@ from tensorrom.lagrangian import (
 
 
 @pytest.mark.slow
-def test_held_out_sand_rollouts_learn_free_fall_and_beat_constant_velocity():
+def test_held_out_sand_rollouts_learn_free_fall_and_beat_constant_velocity(drop_blocks):
     # examples/giorom_sand.py at --resolution 40 (blocks of 10 x 10 particles dropped at
     # random places with random velocities into the unit box, 160 frames of 1/150 s), smaller:
     # 32 flows, 4 held out, 1500 steps x batch 2 for each model (the example: 64 flows, 3000
@@ -40,17 +39,8 @@ def test_held_out_sand_rollouts_learn_free_fall_and_beat_constant_velocity():
     # GIOROM is scored on its own 25 % farthest-point particles (against constant velocity on
     # the same particles). About 5 minutes on 2 cores.
     rng = np.random.default_rng(0)
-    spacing, frame_dt, side, box = 1.0 / 40, 1.0 / 150, 0.25, Box([0, 0], [1, 1])
-    pos = []
-    for i in range(32):
-        lo = rng.uniform([0.05, 0.02], [1 - side - 0.05, 0.45])
-        vel = rng.uniform(-1.0, 1.0, 2)
-        scene = mpm.Scene(box, [mpm.Block(lo, lo + side, "sand", velocity=vel)],
-                          spacing=spacing, seed=i)
-        substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
-        pos.append(np.asarray(mpm.simulate(scene, n_frames=160, frame_dt=frame_dt,
-                                           substeps=substeps).positions, np.float32))
-    pos = np.stack(pos)
+    spacing, frame_dt, box = 1.0 / 40, 1.0 / 150, Box([0, 0], [1, 1])
+    pos = drop_blocks(rng, 32, spacing)
     train_ids, test_ids = split_trajectories(len(pos), 4, seed=0)
     train = pos[train_ids]
     N, H, R = pos.shape[2], 5, 2.5 * spacing
@@ -92,6 +82,8 @@ def test_held_out_sand_rollouts_learn_free_fall_and_beat_constant_velocity():
           "GNS, GIOROM / const-vel:", np.round(ratios, 4).tolist())
     assert free.any(), "no held-out flow stays in free flight for 20 steps: change the seed"
     assert np.all(ratios[free] <= 0.1)
-    assert np.sum(mse[:, 3] / mse[:, 2] * mse[:, 0]) <= 2 * mse[:, 1].sum()
+    # GIOROM's sparse-set MSE-20 brought to the scale of the full set through its ratio
+    gio_full_scale = ratios[:, 1] * mse[:, 0]
+    assert gio_full_scale.sum() <= 2 * mse[:, 1].sum()
     assert mse[:, 1].sum() <= 0.5 * mse[:, 0].sum()
     assert mse[:, 3].sum() <= 0.5 * mse[:, 2].sum()

@@ -357,7 +357,7 @@ def test_trained_operator_beats_shepard_on_held_out_frames():
 
 
 @pytest.mark.slow
-def test_trained_operator_reconstructs_held_out_mpm_sand_from_one_particle_in_20():
+def test_trained_operator_reconstructs_held_out_mpm_sand_from_one_particle_in_20(drop_blocks):
     # acceptance item 4 on MPM sand: the default run of examples/giorom_reconstruction.py
     # (same data, split, keys and budget): 160 blocks of 20 x 20 particles dropped at random
     # places with random velocities, 160 frames each; 16 trajectories held out, the other 144
@@ -376,20 +376,10 @@ def test_trained_operator_reconstructs_held_out_mpm_sand_from_one_particle_in_20
     # (1.77 / 1.34 / 1.66 %, docs/giorom.md): 5 minutes on a GPU, hours on 2 cores, so it
     # is not repeated here.
     import tensorrom as tr
-    from tensorrom.lagrangian import mpm, split_trajectories, train_sparse_to_dense
+    from tensorrom.lagrangian import split_trajectories, train_sparse_to_dense
 
-    rng = np.random.default_rng(0)
-    spacing, frame_dt, side = 1.0 / 80, 1.0 / 150, 0.25
-    pos = []
-    for i in range(160):
-        lo = rng.uniform([0.05, 0.02], [1 - side - 0.05, 0.45])
-        vel = rng.uniform(-1.0, 1.0, 2)
-        scene = mpm.Scene(Box([0, 0], [1, 1]), [mpm.Block(lo, lo + side, "sand", velocity=vel)],
-                          spacing=spacing, seed=i)
-        substeps = 2 * int(np.ceil(frame_dt / mpm.stable_dt(scene)))
-        pos.append(np.asarray(mpm.simulate(scene, n_frames=160, frame_dt=frame_dt,
-                                           substeps=substeps).positions, np.float32))
-    pos = np.stack(pos)
+    spacing = 1.0 / 80
+    pos = drop_blocks(np.random.default_rng(0), 160, spacing)
     train_ids, test_ids = split_trajectories(len(pos), 16, seed=0)
     train, test = pos[train_ids], pos[test_ids]
     mirrored = train.copy()
