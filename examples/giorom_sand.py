@@ -114,7 +114,13 @@ def main() -> None:
     ap.add_argument("--fraction", type=float, default=0.25, help="GIOROM sparse fraction")
     ap.add_argument("--resolution", type=int, default=80,
                     help="particles per unit length (particle spacing 1/resolution)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seeds the data, the train/test split and all models")
+    ap.add_argument("--model-seed", type=int, default=None,
+                    help="seeds the steppers' initialisation and training batches instead "
+                         "(default: --seed); the data, the split and SparseToDense stay those "
+                         "of --seed, so runs with several model seeds share them (and their "
+                         "checkpoints in --out)")
     ap.add_argument("--loss", default="huber", choices=["huber", "mse"],
                     help="acceleration loss of both steppers (default huber: the impacts make "
                          "the accelerations heavy-tailed, see train_stepper)")
@@ -151,18 +157,21 @@ def main() -> None:
 
     # ---- models ----------------------------------------------------------------------
     key = jax.random.PRNGKey(args.seed)
+    # the steppers' keys: --model-seed (default --seed); their checkpoints are named after it
+    model_key = key if args.model_seed is None else jax.random.PRNGKey(args.model_seed)
+    tag = "" if args.model_seed is None else f"_m{args.model_seed}"
     H = 5
     R = 2.5 * spacing
     n_sub = int(round(args.fraction * n_part))
     R_sparse = R / np.sqrt(args.fraction)
     gns = lg.GNS(2, box, R, normalisation=norm, n_history=H, latent=args.latent,
                  n_message_passing=args.message_passing, wall_distance=args.wall_distance,
-                 key=key)
+                 key=model_key)
     gio = lg.GIOROM(2, box, R_sparse, normalisation=norm, n_history=H, latent=args.latent,
                     grid_shape=32, grid_channels=32, modes=8, n_fourier=3,
                     n_pre=max(1, args.message_passing // 3), n_post=max(1,
                                                                         args.message_passing // 3),
-                    wall_distance=args.wall_distance, key=jax.random.fold_in(key, 1))
+                    wall_distance=args.wall_distance, key=jax.random.fold_in(model_key, 1))
     frames_all = train.reshape(-1, n_part, 2)[:: max(1, train.shape[1] // 10)]
     b_full = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=2.0)
     rng = np.random.default_rng(1)
@@ -175,8 +184,8 @@ def main() -> None:
             ("GIOROM", gio, b_sparse, {"subset_size": n_sub, "subset_method": "fps"})):
         t = time.time()
         trained, log = lg.train_stepper(model, train, builder=builder, steps=args.steps,
-                                        batch_size=args.batch, key=jax.random.fold_in(key, 7),
-                                        checkpoint=out / f"{args.material}_{name}.eqx",
+                                        batch_size=args.batch, key=jax.random.fold_in(model_key, 7),
+                                        checkpoint=out / f"{args.material}_{name}{tag}.eqx",
                                         checkpoint_every=100, progress=True,
                                         loss=args.loss, learning_rate=args.learning_rate,
                                         **extra)
@@ -334,7 +343,7 @@ def main() -> None:
                     ax.set_title(f"frame {s + H + 1}")
                 if c == 0:
                     ax.set_ylabel(label)
-        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}_rollout")
+        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{tag}_rollout")
         plt.close(fig)
 
         fig, axes = plt.subplots(1, 3, figsize=(tr.plot.PAGE_WIDTH, 2.2))
@@ -354,7 +363,7 @@ def main() -> None:
             return arts
 
         anim = FuncAnimation(fig, update, frames=range(0, n_steps, 2), blit=True)
-        gif = out / f"giorom_{args.material}.gif"
+        gif = out / f"giorom_{args.material}{tag}.gif"
         anim.save(gif, writer=PillowWriter(fps=20))
         plt.close(fig)
     print("wrote", ", ".join(str(p) for p in paths), "and", gif)
