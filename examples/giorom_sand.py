@@ -115,9 +115,10 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=80,
                     help="particles per unit length (particle spacing 1/resolution)")
     ap.add_argument("--seed", type=int, default=0,
-                    help="seeds the data, the train/test split and all models")
+                    help="seeds the data, the train/test split and the models (the "
+                         "steppers: unless --model-seed is given)")
     ap.add_argument("--model-seed", type=int, default=None,
-                    help="seeds the steppers' initialisation and training batches instead "
+                    help="seeds the steppers' initialisation and training batches "
                          "(default: --seed); the data, the split and SparseToDense stay those "
                          "of --seed, so runs with several model seeds share them (and their "
                          "checkpoints in --out)")
@@ -225,23 +226,23 @@ def main() -> None:
     b_full_roll = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=6.0)
     b_sparse_roll = lg.RadiusGraphBuilder.from_data(sub_frames, R_sparse, box, margin=6.0)
 
-    def long_rollout(model, start, frames, radius):
+    def long_rollout(model, start, builder, frames, radius):
         # a long rollout can still pile particles up beyond that: retry with more edge slots
         margin = 6.0
         while True:
-            b = lg.RadiusGraphBuilder.from_data(frames, radius, box, margin=margin)
             try:
-                return lg.rollout(model, start, n_steps, builder=b)
+                return lg.rollout(model, start, n_steps, builder=builder)
             except RuntimeError:
                 if margin >= 48:
                     raise
                 margin *= 2
                 print(f"{type(model).__name__} rollout: graph overflow, retrying with margin "
                       f"{margin:g}")
+                builder = lg.RadiusGraphBuilder.from_data(frames, radius, box, margin=margin)
 
-    pred_gns = np.asarray(long_rollout(gns, init, frames_all, R))
+    pred_gns = np.asarray(long_rollout(gns, init, b_full_roll, frames_all, R))
     sub = tr.data.farthest_point_sample(test[0], n_sub, seed=0)
-    pred_sparse = long_rollout(gio, init[:, sub], sub_frames, R_sparse)
+    pred_sparse = long_rollout(gio, init[:, sub], b_sparse_roll, sub_frames, R_sparse)
     plan = s2d.plan(test[0][sub], test[0])
     # sparse frames (T, n, 2) -> all particles (T, N, 2); the plan is an argument, so the
     # held-out flows below share one compilation
