@@ -7,7 +7,8 @@ Generates trajectories with the MLS-MPM simulator (``tensorrom.lagrangian.mpm``)
   for every training sample) plus a SparseToDense operator that maps the sparse motion back
   to every particle / to a 100k-point cloud,
 
-with the same number of optimisation steps and batch size, rolls both out on a held-out
+with the same number of optimisation steps (``--budget``: the same batch of windows, or the
+same number of particle accelerations in the loss of every step), rolls both out on a held-out
 trajectory and prints the error table (MSE over 20 steps, over the full rollout, Chamfer
 distance, kinetic-energy error; the constant-velocity baseline for scale). Saves a
 paper-style figure (ground truth / GNS / GIOROM snapshots) and an animation (GIF).
@@ -107,7 +108,15 @@ def main() -> None:
     ap.add_argument("--trajectories", type=int, default=10, help="train + 1 test")
     ap.add_argument("--frames", type=int, default=160)
     ap.add_argument("--steps", type=int, default=1000, help="optimisation steps (both models)")
-    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=2, help="GNS windows per step")
+    ap.add_argument("--budget", default="particles", choices=["particles", "windows"],
+                    help="what both steppers share per step besides the step count: "
+                         "'particles' (default) gives GIOROM about --batch / --fraction "
+                         "windows, so each step's loss holds as many particle accelerations "
+                         "as GNS's (its checkpoints and figures get a _b<batch> suffix); "
+                         "'windows' gives it --batch windows too, a --fraction of GNS's "
+                         "particle accelerations (the runs before the twelfth session, "
+                         "docs/giorom.md)")
     ap.add_argument("--latent", type=int, default=64)
     ap.add_argument("--message-passing", type=int, default=5,
                     help="GNS processor steps (paper: 10 with latent 128)")
@@ -164,6 +173,9 @@ def main() -> None:
     H = 5
     R = 2.5 * spacing
     n_sub = int(round(args.fraction * n_part))
+    gio_batch = args.batch if args.budget == "windows" else max(
+        1, int(round(args.batch * n_part / n_sub)))
+    gio_tag = tag if gio_batch == args.batch else f"{tag}_b{gio_batch}"
     R_sparse = R / np.sqrt(args.fraction)
     gns = lg.GNS(2, box, R, normalisation=norm, n_history=H, latent=args.latent,
                  n_message_passing=args.message_passing, wall_distance=args.wall_distance,
@@ -180,22 +192,25 @@ def main() -> None:
     b_sparse = lg.RadiusGraphBuilder.from_data(sub_frames, R_sparse, box, margin=2.5)
 
     timing = {}
-    for name, model, builder, extra in (
-            ("GNS", gns, b_full, {}),
-            ("GIOROM", gio, b_sparse, {"subset_size": n_sub, "subset_method": "fps"})):
+    for name, model, builder, batch, ctag, extra in (
+            ("GNS", gns, b_full, args.batch, tag, {}),
+            ("GIOROM", gio, b_sparse, gio_batch, gio_tag,
+             {"subset_size": n_sub, "subset_method": "fps"})):
         t = time.time()
         trained, log = lg.train_stepper(model, train, builder=builder, steps=args.steps,
-                                        batch_size=args.batch, key=jax.random.fold_in(model_key, 7),
-                                        checkpoint=out / f"{args.material}_{name}{tag}.eqx",
+                                        batch_size=batch, key=jax.random.fold_in(model_key, 7),
+                                        checkpoint=out / f"{args.material}_{name}{ctag}.eqx",
                                         checkpoint_every=100, progress=True,
                                         loss=args.loss, learning_rate=args.learning_rate,
                                         **extra)
-        timing[name] = time.time() - t
+        timing[name] = f"{time.time() - t:.0f} s"
+        if log.resumed_from is not None:
+            timing[name] += f" (resumed at step {log.resumed_from})"
         if name == "GNS":
             gns = trained
         else:
             gio = trained
-        print(f"{name}: final loss {np.mean(log.losses[-50:]):.3g}, {timing[name]:.0f} s")
+        print(f"{name}: final loss {np.mean(log.losses[-50:]):.3g}, {timing[name]}")
 
     # SparseToDense for GIOROM's subsets, and one for every 20th particle (acceptance 4)
     s2d_r = 3.0 * spacing / np.sqrt(args.fraction)
@@ -285,8 +300,8 @@ def main() -> None:
         np.asarray(lg.shepard_interpolate(jnp.asarray(truth[-1][sub]), plan_c)), truth[-1])
 
     print(f"\nheld-out {args.material} trajectory: {n_part} particles, {n_steps} steps, "
-          f"GIOROM on {n_sub} ({args.fraction:.0%}); same budget: {args.steps} steps x "
-          f"batch {args.batch}")
+          f"GIOROM on {n_sub} ({args.fraction:.0%}); same budget: {args.steps} steps, "
+          f"batch GNS {args.batch} x {n_part} particles, GIOROM {gio_batch} x {n_sub}")
     print(f"{'model':26s} {'MSE-20':>10s} {'MSE-full':>10s} {'Chamfer':>10s} {'KE err':>8s}")
     for name, a, b, c, d in rows:
         print(f"{name:26s} {a:10.3e} {b:10.3e} {c:10.3e} {d:8.3f}")
@@ -319,7 +334,7 @@ def main() -> None:
     print(f"100k-point cloud at the last frame: Chamfer to ground-truth particles "
           f"{ch_cloud:.3e} (Shepard from true sparse positions {ch_cloud_true:.3e}); "
           f"SparseToDense to 100k points {t_cloud:.2f} s incl. compile")
-    print(f"training time: GNS {timing['GNS']:.0f} s, GIOROM {timing['GIOROM']:.0f} s "
+    print(f"training time: GNS {timing['GNS']}, GIOROM {timing['GIOROM']} "
           f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"jax {jax.default_backend()})")
 
@@ -344,7 +359,7 @@ def main() -> None:
                     ax.set_title(f"frame {s + H + 1}")
                 if c == 0:
                     ax.set_ylabel(label)
-        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{tag}_rollout")
+        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{gio_tag}_rollout")
         plt.close(fig)
 
         fig, axes = plt.subplots(1, 3, figsize=(tr.plot.PAGE_WIDTH, 2.2))
@@ -364,7 +379,7 @@ def main() -> None:
             return arts
 
         anim = FuncAnimation(fig, update, frames=range(0, n_steps, 2), blit=True)
-        gif = out / f"giorom_{args.material}{tag}.gif"
+        gif = out / f"giorom_{args.material}{gio_tag}.gif"
         anim.save(gif, writer=PillowWriter(fps=20))
         plt.close(fig)
     print("wrote", ", ".join(str(p) for p in paths), "and", gif)
