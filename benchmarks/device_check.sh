@@ -16,9 +16,10 @@
 # examples/phirom/burgers_seeds.py), about 5 ms per step on an H200.
 # `device_check.sh train-giorom` trains GIOROM and GNS on MPM sand (MATERIAL=water for water)
 # at the paper's sizes (400-particle blocks, latent 128, 10 message-passing steps), 10^4 steps
-# each on 100 training flows, 4 held out, with the example's Huber loss and wall range
+# each on 100 training flows, 4 held out, with the example's Huber loss, wall range and
+# budget (GIOROM gets 4x the windows per step: as many particle accelerations as GNS)
 # (item 7.3; examples/giorom_sand.py; the CPU runs with 100-particle blocks are in
-# docs/giorom.md, tenth and eleventh sessions). The checkpoints come back in $OUT/giorom_<material>/ (a
+# docs/giorom.md, tenth to twelfth sessions). The checkpoints come back in $OUT/giorom_<material>/ (a
 # later call resumes from them when they are carried back into giorom_resume/).
 # Each stage is sized for one device call; neither has run on a device yet (train-giorom was
 # dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30").
