@@ -108,7 +108,8 @@ def main() -> None:
     ap.add_argument("--trajectories", type=int, default=10, help="train + 1 test")
     ap.add_argument("--frames", type=int, default=160)
     ap.add_argument("--steps", type=int, default=1000, help="optimisation steps (both models)")
-    ap.add_argument("--batch", type=int, default=2, help="GNS windows per step")
+    ap.add_argument("--batch", type=int, default=2,
+                    help="windows per step of GNS (and of GIOROM with --budget windows)")
     ap.add_argument("--budget", default="particles", choices=["particles", "windows"],
                     help="what both steppers share per step besides the step count: "
                          "'particles' (default) gives GIOROM about --batch / --fraction "
