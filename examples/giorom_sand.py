@@ -100,6 +100,11 @@ def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, fram
     return pos
 
 
+def _num(x: float) -> str:
+    """A number for file names: 0.0001 -> '0p0001' (no '.', which would read as a suffix)."""
+    return f"{x:g}".replace(".", "p")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--material", default="sand", choices=["sand", "water"])
@@ -139,6 +144,16 @@ def main() -> None:
                     help="range of the wall-distance features (default 0.25 of the unit box; "
                          "the paper's choice, the graph radius, hides the floor from a block "
                          "falling at 2-3 units/s until about 3 frames before impact)")
+    ap.add_argument("--giorom-wall-distance", type=float, default=None,
+                    help="GIOROM's wall range (default: --wall-distance); its checkpoints and "
+                         "figures get a _w<range> suffix where it differs")
+    ap.add_argument("--noise", type=float, default=3e-4,
+                    help="GNS training noise: random-walk std on the last input velocity "
+                         "(position units; default 3e-4, the GNS paper's)")
+    ap.add_argument("--giorom-noise", type=float, default=3e-4,
+                    help="GIOROM training noise, as --noise (default 3e-4). Checkpoints and "
+                         "figures get a _n<noise> suffix for either model where it is not "
+                         "3e-4")
     ap.add_argument("--learning-rate", type=float, default=3e-4,
                     help="Adam, cosine decay to 1%% of it (both steppers)")
     ap.add_argument("--test", type=int, default=1,
@@ -147,6 +162,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1,
                     help="processes that simulate the dataset on the CPU (default 1)")
     args = ap.parse_args()
+    for name in ("noise", "giorom_noise"):
+        if not getattr(args, name) >= 0:
+            ap.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name in ("wall_distance", "giorom_wall_distance"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            ap.error(f"--{name.replace('_', '-')} must be > 0, got {value}")
     if args.quick:
         args.trajectories, args.frames, args.steps = 4, 60, 150
         args.latent, args.message_passing = 32, 3
@@ -177,6 +199,13 @@ def main() -> None:
     gio_batch = args.batch if args.budget == "windows" else max(
         1, int(round(args.batch * n_part / n_sub)))
     gio_tag = tag if gio_batch == args.batch else f"{tag}_b{gio_batch}"
+    # training noise other than the GNS paper's 3e-4 is part of the checkpoint name, as is
+    # a GIOROM wall range of its own ("p" for the decimal point: figure names get suffixes)
+    gns_tag = tag if args.noise == 3e-4 else f"{tag}_n{_num(args.noise)}"
+    gio_tag = gio_tag if args.giorom_noise == 3e-4 else f"{gio_tag}_n{_num(args.giorom_noise)}"
+    gio_wall = args.wall_distance if args.giorom_wall_distance is None else \
+        args.giorom_wall_distance
+    gio_tag = gio_tag if gio_wall == args.wall_distance else f"{gio_tag}_w{_num(gio_wall)}"
     R_sparse = R / np.sqrt(args.fraction)
     gns = lg.GNS(2, box, R, normalisation=norm, n_history=H, latent=args.latent,
                  n_message_passing=args.message_passing, wall_distance=args.wall_distance,
@@ -185,7 +214,7 @@ def main() -> None:
                     grid_shape=32, grid_channels=32, modes=8, n_fourier=3,
                     n_pre=max(1, args.message_passing // 3), n_post=max(1,
                                                                         args.message_passing // 3),
-                    wall_distance=args.wall_distance, key=jax.random.fold_in(model_key, 1))
+                    wall_distance=gio_wall, key=jax.random.fold_in(model_key, 1))
     frames_all = train.reshape(-1, n_part, 2)[:: max(1, train.shape[1] // 10)]
     b_full = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=2.0)
     rng = np.random.default_rng(1)
@@ -194,9 +223,10 @@ def main() -> None:
 
     timing = {}
     for name, model, builder, batch, ctag, extra in (
-            ("GNS", gns, b_full, args.batch, tag, {}),
+            ("GNS", gns, b_full, args.batch, gns_tag, {"noise_std": args.noise}),
             ("GIOROM", gio, b_sparse, gio_batch, gio_tag,
-             {"subset_size": n_sub, "subset_method": "fps"})):
+             {"subset_size": n_sub, "subset_method": "fps",
+              "noise_std": args.giorom_noise})):
         t = time.time()
         trained, log = lg.train_stepper(model, train, builder=builder, steps=args.steps,
                                         batch_size=batch, key=jax.random.fold_in(model_key, 7),
