@@ -149,11 +149,11 @@ def main() -> None:
                          "figures get a _w<range> suffix where it differs")
     ap.add_argument("--noise", type=float, default=3e-4,
                     help="GNS training noise: random-walk std on the last input velocity "
-                         "(position units; default 3e-4, the GNS paper's)")
+                         "(position units; default 3e-4, train_stepper's)")
     ap.add_argument("--giorom-noise", type=float, default=3e-4,
                     help="GIOROM training noise, as --noise (default 3e-4). Checkpoints and "
                          "figures get a _n<noise> suffix for either model where it is not "
-                         "3e-4")
+                         "3e-4 (_gns_n<noise> on the figures for GNS's)")
     ap.add_argument("--learning-rate", type=float, default=3e-4,
                     help="Adam, cosine decay to 1%% of it (both steppers)")
     ap.add_argument("--test", type=int, default=1,
@@ -199,13 +199,15 @@ def main() -> None:
     gio_batch = args.batch if args.budget == "windows" else max(
         1, int(round(args.batch * n_part / n_sub)))
     gio_tag = tag if gio_batch == args.batch else f"{tag}_b{gio_batch}"
-    # training noise other than the GNS paper's 3e-4 is part of the checkpoint name, as is
+    # training noise other than train_stepper's 3e-4 is part of the checkpoint name, as is
     # a GIOROM wall range of its own ("p" for the decimal point: figure names get suffixes)
     gns_tag = tag if args.noise == 3e-4 else f"{tag}_n{_num(args.noise)}"
     gio_tag = gio_tag if args.giorom_noise == 3e-4 else f"{gio_tag}_n{_num(args.giorom_noise)}"
     gio_wall = args.wall_distance if args.giorom_wall_distance is None else \
         args.giorom_wall_distance
     gio_tag = gio_tag if gio_wall == args.wall_distance else f"{gio_tag}_w{_num(gio_wall)}"
+    # the figures show both models
+    fig_tag = gio_tag if args.noise == 3e-4 else f"{gio_tag}_gns_n{_num(args.noise)}"
     R_sparse = R / np.sqrt(args.fraction)
     gns = lg.GNS(2, box, R, normalisation=norm, n_history=H, latent=args.latent,
                  n_message_passing=args.message_passing, wall_distance=args.wall_distance,
@@ -390,7 +392,7 @@ def main() -> None:
                     ax.set_title(f"frame {s + H + 1}")
                 if c == 0:
                     ax.set_ylabel(label)
-        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{gio_tag}_rollout")
+        paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{fig_tag}_rollout")
         plt.close(fig)
 
         fig, axes = plt.subplots(1, 3, figsize=(tr.plot.PAGE_WIDTH, 2.2))
@@ -410,7 +412,7 @@ def main() -> None:
             return arts
 
         anim = FuncAnimation(fig, update, frames=range(0, n_steps, 2), blit=True)
-        gif = out / f"giorom_{args.material}{gio_tag}.gif"
+        gif = out / f"giorom_{args.material}{fig_tag}.gif"
         anim.save(gif, writer=PillowWriter(fps=20))
         plt.close(fig)
     print("wrote", ", ".join(str(p) for p in paths), "and", gif)
