@@ -100,6 +100,10 @@ def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, fram
     return pos
 
 
+# train_stepper's training noise; other values are part of the checkpoint / figure names
+NOISE = 3e-4
+
+
 def _num(x: float) -> str:
     """A number for file names: 0.0001 -> '0p0001' (no '.', which would read as a suffix)."""
     return f"{x:g}".replace(".", "p")
@@ -147,10 +151,10 @@ def main() -> None:
     ap.add_argument("--giorom-wall-distance", type=float, default=None,
                     help="GIOROM's wall range (default: --wall-distance); its checkpoints and "
                          "figures get a _w<range> suffix where it differs")
-    ap.add_argument("--noise", type=float, default=3e-4,
+    ap.add_argument("--noise", type=float, default=NOISE,
                     help="GNS training noise: random-walk std on the last input velocity "
                          "(position units; default 3e-4, train_stepper's)")
-    ap.add_argument("--giorom-noise", type=float, default=3e-4,
+    ap.add_argument("--giorom-noise", type=float, default=NOISE,
                     help="GIOROM training noise, as --noise (default 3e-4). Checkpoints and "
                          "figures get a _n<noise> suffix for either model where it is not "
                          "3e-4 (_gns_n<noise> on the figures for GNS's)")
@@ -199,15 +203,15 @@ def main() -> None:
     gio_batch = args.batch if args.budget == "windows" else max(
         1, int(round(args.batch * n_part / n_sub)))
     gio_tag = tag if gio_batch == args.batch else f"{tag}_b{gio_batch}"
-    # training noise other than train_stepper's 3e-4 is part of the checkpoint name, as is
+    # training noise other than NOISE is part of the checkpoint name, as is
     # a GIOROM wall range of its own ("p" for the decimal point: figure names get suffixes)
-    gns_tag = tag if args.noise == 3e-4 else f"{tag}_n{_num(args.noise)}"
-    gio_tag = gio_tag if args.giorom_noise == 3e-4 else f"{gio_tag}_n{_num(args.giorom_noise)}"
+    gns_tag = tag if args.noise == NOISE else f"{tag}_n{_num(args.noise)}"
+    gio_tag = gio_tag if args.giorom_noise == NOISE else f"{gio_tag}_n{_num(args.giorom_noise)}"
     gio_wall = args.wall_distance if args.giorom_wall_distance is None else \
         args.giorom_wall_distance
     gio_tag = gio_tag if gio_wall == args.wall_distance else f"{gio_tag}_w{_num(gio_wall)}"
     # the figures show both models
-    fig_tag = gio_tag if args.noise == 3e-4 else f"{gio_tag}_gns_n{_num(args.noise)}"
+    fig_tag = gio_tag if args.noise == NOISE else f"{gio_tag}_gns_n{_num(args.noise)}"
     R_sparse = R / np.sqrt(args.fraction)
     gns = lg.GNS(2, box, R, normalisation=norm, n_history=H, latent=args.latent,
                  n_message_passing=args.message_passing, wall_distance=args.wall_distance,
