@@ -102,7 +102,8 @@ if [ "$STAGE" = train-giorom ]; then
         --latent 128 --message-passing 10 --workers "$WORKERS" \
         --out "/tmp/giorom_$MAT" ${GIOROM_ARGS:-}
     mkdir -p "$OUT/giorom_$MAT"
-    cp /tmp/giorom_$MAT/*.eqx* /tmp/giorom_$MAT/*.png "$OUT/giorom_$MAT/" 2>/dev/null
+    cp /tmp/giorom_$MAT/*.eqx* /tmp/giorom_$MAT/*.png /tmp/giorom_$MAT/summary_*.json \
+        "$OUT/giorom_$MAT/" 2>/dev/null
     tr '\r' '\n' < "$LOG" | grep -A16 "held-out $MAT trajectory" | tail -n 20
 fi
 if [ "$STAGE" = recon ]; then

@@ -11,7 +11,9 @@ with the same number of optimisation steps (``--budget``: the same batch of wind
 same number of particle accelerations in the loss of every step), rolls both out on a held-out
 trajectory and prints the error table (MSE over 20 steps, over the full rollout, Chamfer
 distance, kinetic-energy error; the constant-velocity baseline for scale). Saves a
-paper-style figure (ground truth / GNS / GIOROM snapshots) and an animation (GIF).
+paper-style figure (ground truth / GNS / GIOROM snapshots), an animation (GIF) and the
+numbers as ``OUT/summary_<material><tags>.json`` (``examples/giorom_seeds.py`` collects
+these over several model seeds).
 
 Everything that takes long (dataset, training) is cached / checkpointed in ``--out`` and
 resumes when the script is run again.
@@ -35,6 +37,7 @@ import numpy as np
 
 import tensorrom as tr
 from tensorrom import lagrangian as lg
+from tensorrom._atomic import write_json_atomic
 from tensorrom.lagrangian import mpm
 
 #: side of the square block dropped into the unit box in every flow of :func:`make_dataset`
@@ -102,6 +105,8 @@ def make_dataset(material: str, n_traj: int, n_frames: int, spacing: float, fram
 
 # train_stepper's training noise; other values are part of the checkpoint / figure names
 NOISE = 3e-4
+#: the rows of the error table, as named in the JSON summary
+MODELS = ("constant_velocity", "GNS", "GIOROM")
 
 
 def _num(x: float) -> str:
@@ -109,7 +114,9 @@ def _num(x: float) -> str:
     return f"{x:g}".replace(".", "p")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
+    """Run the example with command-line arguments ``argv`` (default ``sys.argv[1:]``);
+    returns the summary it also writes to ``OUT/summary_<material><tags>.json``."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--material", default="sand", choices=["sand", "water"])
     ap.add_argument("--quick", action="store_true", help="tiny sizes for CI")
@@ -165,7 +172,9 @@ def main() -> None:
                          "show the first)")
     ap.add_argument("--workers", type=int, default=1,
                     help="processes that simulate the dataset on the CPU (default 1)")
-    args = ap.parse_args()
+    ap.add_argument("--no-figures", action="store_true",
+                    help="skip the figure and the animation (examples/giorom_seeds.py)")
+    args = ap.parse_args(argv)
     for name in ("noise", "giorom_noise"):
         if not getattr(args, name) >= 0:
             ap.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
@@ -345,6 +354,7 @@ def main() -> None:
     cv20, g20, i20 = rows[0][1], rows[1][1], rows[2][1]
     print(f"GIOROM / GNS MSE-20: {i20 / g20:.2f} (target <= 2); GNS / const-vel: "
           f"{g20 / cv20:.3f}, GIOROM / const-vel: {i20 / cv20:.3f} (target <= 0.1)")
+    flows = []
     if len(test_ids) > 1:
         # the same 20-step rollout from the start of every held-out trajectory
         print(f"\nMSE-20 on each of the {len(test_ids)} held-out trajectories (ratio to "
@@ -361,19 +371,50 @@ def main() -> None:
             m = np.array([lg.rollout_mse(lg.constant_velocity_rollout(init_k, n20), truth_k),
                           lg.rollout_mse(p_gns, truth_k), lg.rollout_mse(p_gio, truth_k)])
             sums += m
+            flows.append({"trajectory": int(k), "mse20": dict(zip(MODELS, map(float, m)))})
             print(f"  trajectory {k:4d}: const-vel {m[0]:.3e}, GNS {m[1] / m[0]:.3f}x, "
                   f"GIOROM {m[2] / m[0]:.3f}x")
         print(f"  all {len(test_ids)} (summed MSE-20): GNS / const-vel {sums[1] / sums[0]:.3f}, "
               f"GIOROM / const-vel {sums[2] / sums[0]:.3f}, GIOROM / GNS "
               f"{sums[2] / sums[1]:.2f}")
+    rel_s2d, rel_shep = rel(rec), rel(shep)
     print(f"reconstruction from 1 particle in 20 (FPS), relative L2 of displacement: "
-          f"SparseToDense {rel(rec):.3%}, Shepard {rel(shep):.3%}")
+          f"SparseToDense {rel_s2d:.3%}, Shepard {rel_shep:.3%}")
     print(f"100k-point cloud at the last frame: Chamfer to ground-truth particles "
           f"{ch_cloud:.3e} (Shepard from true sparse positions {ch_cloud_true:.3e}); "
           f"SparseToDense to 100k points {t_cloud:.2f} s incl. compile")
     print(f"training time: GNS {timing['GNS']}, GIOROM {timing['GIOROM']} "
           f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"jax {jax.default_backend()})")
+
+    # ---- machine-readable summary (examples/giorom_seeds.py collects these) -----------
+    keys = ("mse20", "mse_full", "chamfer", "ke_err")
+    summary = {
+        "material": args.material, "seed": args.seed,
+        "model_seed": args.seed if args.model_seed is None else args.model_seed,
+        "resolution": args.resolution, "steps": args.steps, "budget": args.budget,
+        "n_particles": int(n_part), "n_sparse": int(n_sub),
+        "batch": {"GNS": args.batch, "GIOROM": gio_batch},
+        "noise": {"GNS": args.noise, "GIOROM": args.giorom_noise},
+        "wall_distance": {"GNS": args.wall_distance, "GIOROM": gio_wall},
+        "loss": args.loss, "learning_rate": args.learning_rate, "latent": args.latent,
+        "message_passing": args.message_passing, "fraction": args.fraction,
+        "held_out": [int(k) for k in test_ids],
+        # MSE-20 etc. on the first held-out trajectory (the figures'); GIOROM through
+        # SparseToDense to all particles, "GIOROM_sparse" on its own sparse particles
+        "main": {name: {k: (float(v) if np.isfinite(v) else None)
+                        for k, v in zip(keys, row[1:])}
+                 for name, row in zip(MODELS + ("GIOROM_sparse",), rows)},
+        "flows": flows,
+        "reconstruction_1_in_20": {"SparseToDense": rel_s2d, "Shepard": rel_shep},
+        "training_time": timing,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+                   f"jax {jax.__version__} ({jax.default_backend()})",
+    }
+    summary_path = write_json_atomic(out / f"summary_{args.material}{fig_tag}.json", summary)
+    print("wrote", summary_path)
+    if args.no_figures:
+        return summary
 
     # ---- figures ----------------------------------------------------------------------
     import matplotlib.pyplot as plt
@@ -420,6 +461,7 @@ def main() -> None:
         anim.save(gif, writer=PillowWriter(fps=20))
         plt.close(fig)
     print("wrote", ", ".join(str(p) for p in paths), "and", gif)
+    return summary
 
 
 if __name__ == "__main__":

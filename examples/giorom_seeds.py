@@ -1,0 +1,183 @@
+"""GIOROM vs GNS over several model seeds: the spread of the 20-step comparison.
+
+For each model seed, runs ``examples/giorom_sand.py`` with the same data, train/test split
+and SparseToDense (those of ``--seed``) and the two steppers seeded by the model seed. The
+example resumes from the checkpoints in ``--out``, so seeds trained before are only
+evaluated. Collects the summaries and prints
+
+* one row per seed: MSE over the first 20 rollout steps on the first held-out trajectory,
+  as a fraction of the constant-velocity baseline's, for GNS and GIOROM (through
+  SparseToDense to all particles), their ratio, and the same ratio summed over all held-out
+  trajectories;
+* over the seeds: how many runs have GIOROM / GNS <= 2 with both models <= 0.1 x constant
+  velocity; the ratio of the seed-mean MSE-20 with a 95 % bootstrap interval (seeds drawn
+  with replacement, each seed's GNS and GIOROM kept together); the median ratio.
+
+Writes ``OUT/seeds_<material>.json``. Every argument other than ``--model-seeds`` and
+``--figures`` goes to ``giorom_sand.py`` unchanged:
+
+    python examples/giorom_seeds.py --model-seeds 1 2 3 -- --seed 1 --resolution 40 \\
+        --trajectories 128 --test 4 --steps 6000 --material water --out runs/water
+    python examples/giorom_seeds.py --model-seeds 1 2 -- --quick --test 2 --out /tmp/gq
+
+The model seed equal to ``--seed`` is run without ``--model-seed`` (the example then seeds
+the steppers from ``--seed``, the same keys, and names the checkpoints without ``_m<k>``).
+On a 2-core CPU one seed at ``--resolution 40 --steps 6000`` takes about 20 min per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import giorom_sand  # noqa: E402
+
+from tensorrom._atomic import write_json_atomic  # noqa: E402
+
+#: acceptance bounds: GIOROM / GNS MSE-20, and each model / constant velocity
+RATIO_BOUND, CV_BOUND = 2.0, 0.1
+
+
+def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> dict:
+    """Per-seed ratios and the statistics over seeds of ``giorom_sand`` summaries.
+
+    Args:
+        summaries: one summary per model seed (``giorom_sand.main``'s return value), all of
+            one material and configuration.
+        n_boot: bootstrap resamples of the seeds for the interval of the seed-mean ratio.
+        seed: seeds the bootstrap.
+
+    Returns:
+        ``{"runs": [...], "n": ..., "n_pass": ..., "mean_ratio": ..., "mean_ratio_ci95":
+        [lo, hi], "median_ratio": ..., "mean_gns_cv": ..., "mean_giorom_cv": ...}``; the
+        MSE-20 values are those on the first held-out trajectory.
+    """
+    if not summaries:
+        raise ValueError("summaries is empty: run at least one model seed")
+    materials = {s["material"] for s in summaries}
+    if len(materials) != 1:
+        raise ValueError(f"summaries mix materials {sorted(materials)}; aggregate one at a time")
+    runs = []
+    for s in summaries:
+        m = s["main"]
+        cv, gns, gio = (m[k]["mse20"] for k in giorom_sand.MODELS)
+        run = {"model_seed": s["model_seed"], "gns_cv": gns / cv, "giorom_cv": gio / cv,
+               "ratio": gio / gns}
+        run["pass"] = bool(run["ratio"] <= RATIO_BOUND and run["gns_cv"] <= CV_BOUND
+                           and run["giorom_cv"] <= CV_BOUND)
+        if s.get("flows"):
+            tot = {k: sum(f["mse20"][k] for f in s["flows"]) for k in giorom_sand.MODELS}
+            run["ratio_all_held_out"] = tot["GIOROM"] / tot["GNS"]
+        runs.append(run)
+    gns = np.array([r["gns_cv"] for r in runs])
+    gio = np.array([r["giorom_cv"] for r in runs])
+    idx = np.random.default_rng(seed).integers(0, len(runs), size=(n_boot, len(runs)))
+    boot = gio[idx].mean(1) / gns[idx].mean(1)
+    return {"material": materials.pop(), "runs": runs, "n": len(runs),
+            "n_pass": int(sum(r["pass"] for r in runs)),
+            "mean_gns_cv": float(gns.mean()), "mean_giorom_cv": float(gio.mean()),
+            "mean_ratio": float(gio.mean() / gns.mean()),
+            "mean_ratio_ci95": [float(q) for q in np.percentile(boot, [2.5, 97.5])],
+            "median_ratio": float(np.median(gio / gns))}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--model-seeds", type=int, nargs="+", required=True,
+                    help="model seeds to train (or load) and evaluate")
+    ap.add_argument("--figures", action="store_true",
+                    help="let giorom_sand.py draw its figure and animation for every seed")
+    ap.add_argument("example_args", nargs=argparse.REMAINDER,
+                    help="arguments for giorom_sand.py (after --)")
+    args = ap.parse_args(argv)
+    rest = [a for a in args.example_args if a != "--"]
+    if "--model-seed" in rest:
+        ap.error("give the model seeds with --model-seeds, not --model-seed")
+    if len(set(args.model_seeds)) != len(args.model_seeds):
+        ap.error(f"--model-seeds repeats a seed: {args.model_seeds}")
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument("--seed", type=int, default=0)
+    probe.add_argument("--out", type=Path, default=Path("giorom_out"))
+    known, _ = probe.parse_known_args(rest)
+
+    summaries = []
+    for k in args.model_seeds:
+        extra = [] if k == known.seed else ["--model-seed", str(k)]
+        extra += [] if args.figures else ["--no-figures"]
+        print(f"\n===== model seed {k} =====", flush=True)
+        summaries.append(giorom_sand.main(rest + extra))
+    res = aggregate(summaries)
+    res["configuration"] = {k: v for k, v in summaries[0].items()
+                            if k not in ("model_seed", "main", "flows", "training_time",
+                                         "reconstruction_1_in_20")}
+
+    print(f"\n{res['material']}: MSE-20 on held-out trajectory {summaries[0]['held_out'][0]} "
+          f"(fraction of constant velocity's), {res['n']} model seeds")
+    print(f"{'seed':>5s} {'GNS':>8s} {'GIOROM':>8s} {'GIO/GNS':>8s} {'all held-out':>13s}  pass")
+    for r in res["runs"]:
+        print(f"{r['model_seed']:5d} {r['gns_cv']:8.4f} {r['giorom_cv']:8.4f} "
+              f"{r['ratio']:8.2f} {r.get('ratio_all_held_out', float('nan')):13.2f}  "
+              f"{'yes' if r['pass'] else 'NO'}")
+    lo, hi = res["mean_ratio_ci95"]
+    print(f"runs with GIOROM/GNS <= {RATIO_BOUND:g} and both <= {CV_BOUND:g} x const-vel: "
+          f"{res['n_pass']} of {res['n']}")
+    print(f"seed means: GNS {res['mean_gns_cv']:.4f}, GIOROM {res['mean_giorom_cv']:.4f} x "
+          f"const-vel; ratio {res['mean_ratio']:.2f} (95 % bootstrap over seeds "
+          f"{lo:.2f}-{hi:.2f}); median per-seed ratio {res['median_ratio']:.2f}")
+    path = write_json_atomic(known.out / f"seeds_{res['material']}.json", res)
+    figs = plot_seeds(res, known.out / f"seeds_{res['material']}")
+    print("wrote", path, "and", ", ".join(map(str, figs)))
+    return res
+
+
+def plot_seeds(res: dict, stem: Path) -> list[Path]:
+    """GIOROM's against GNS's MSE-20 (fractions of constant velocity's), one point per
+    seed, with the lines GIOROM = GNS and GIOROM = 2 x GNS; PNG and PDF at ``stem``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    import tensorrom as tr
+
+    gns = np.array([r["gns_cv"] for r in res["runs"]])
+    gio = np.array([r["giorom_cv"] for r in res["runs"]])
+    with tr.plot.style():
+        fig, ax = plt.subplots(figsize=(tr.plot.COLUMN_WIDTH, tr.plot.COLUMN_WIDTH))
+        lo, hi = min(gns.min(), gio.min()) / 2, max(gns.max(), gio.max()) * 2
+        t = np.array([lo, hi])
+        ax.plot(t, t, color="0.5", lw=0.8, label="GIOROM = GNS")
+        ax.plot(t, RATIO_BOUND * t, color="0.5", lw=0.8, ls="--",
+                label=f"GIOROM = {RATIO_BOUND:g} x GNS")
+        ok = np.array([r["pass"] for r in res["runs"]])
+        ax.scatter(gns[ok], gio[ok], s=14, color="C0", label="seed within the bounds")
+        ax.scatter(gns[~ok], gio[~ok], s=14, color="C3", marker="x", label="seed outside")
+        for r, x, y in zip(res["runs"], gns, gio):
+            ax.annotate(str(r["model_seed"]), (x, y), fontsize=6, xytext=(3, 2),
+                        textcoords="offset points")
+        ax.scatter([res["mean_gns_cv"]], [res["mean_giorom_cv"]], s=40, marker="*",
+                   color="k", label="seed means")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal")
+        ax.set_xlabel("GNS MSE-20 / constant velocity")
+        ax.set_ylabel("GIOROM MSE-20 / constant velocity")
+        ax.set_title(f"{res['material']}, {res['n']} model seeds")
+        ax.legend(fontsize=6, loc="upper left")
+        paths = tr.plot.savefig(fig, stem)
+        plt.close(fig)
+    return paths
+
+
+if __name__ == "__main__":
+    main()
