@@ -114,9 +114,9 @@ def _num(x: float) -> str:
     return f"{x:g}".replace(".", "p")
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Run the example with command-line arguments ``argv`` (default ``sys.argv[1:]``);
-    returns the summary it also writes to ``OUT/summary_<material><tags>.json``."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The example's arguments from ``argv`` (default ``sys.argv[1:]``), checked, with the
+    sizes of ``--quick`` filled in."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--material", default="sand", choices=["sand", "water"])
     ap.add_argument("--quick", action="store_true", help="tiny sizes for CI")
@@ -185,6 +185,20 @@ def main(argv: list[str] | None = None) -> dict:
     if args.quick:
         args.trajectories, args.frames, args.steps = 4, 60, 150
         args.latent, args.message_passing = 32, 3
+    return args
+
+
+def run_settings(args: argparse.Namespace) -> dict:
+    """What sets a run's results: every argument but the output folder, the worker count,
+    ``--no-figures`` and the model seed (JSON-serialisable; in the summary as ``"args"``)."""
+    return {k: v for k, v in vars(args).items()
+            if k not in ("out", "workers", "no_figures", "model_seed")}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the example with command-line arguments ``argv`` (default ``sys.argv[1:]``);
+    returns the summary it also writes to ``OUT/summary_<material><tags>.json``."""
+    args = parse_args(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     spacing, frame_dt = 1.0 / args.resolution, 1.0 / 150
@@ -410,6 +424,7 @@ def main(argv: list[str] | None = None) -> dict:
         "training_time": timing,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                    f"jax {jax.__version__} ({jax.default_backend()})",
+        "args": run_settings(args),
     }
     summary_path = write_json_atomic(out / f"summary_{args.material}{fig_tag}.json", summary)
     print("wrote", summary_path)

@@ -13,8 +13,9 @@ evaluated. Collects the summaries and prints
   velocity; the ratio of the seed-mean MSE-20 with a 95 % bootstrap interval (seeds drawn
   with replacement, each seed's GNS and GIOROM kept together); the median ratio.
 
-Writes ``OUT/seeds_<material>.json``. Every argument other than ``--model-seeds`` and
-``--figures`` goes to ``giorom_sand.py`` unchanged:
+Writes ``OUT/seeds_<material>.json`` and a figure (GIOROM's against GNS's error, one point
+per seed). ``--reuse`` takes a seed's numbers from the summary of an earlier run with the
+same arguments. Everything after ``--`` goes to ``giorom_sand.py`` unchanged:
 
     python examples/giorom_seeds.py --model-seeds 1 2 3 -- --seed 1 --resolution 40 \\
         --trajectories 128 --test 4 --steps 6000 --material water --out runs/water
@@ -28,6 +29,7 @@ On a 2-core CPU one seed at ``--resolution 40 --steps 6000`` takes about 20 min 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -85,6 +87,20 @@ def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> 
             "median_ratio": float(np.median(gio / gns))}
 
 
+def find_summary(out: Path, model_seed: int, example_argv: list[str]) -> Path | None:
+    """A summary in ``out`` of a ``giorom_sand.py`` run with the arguments ``example_argv``
+    and ``model_seed`` (None if there is none). The example writes it only after both
+    steppers have finished training, and training is deterministic for given arguments and
+    seed, so the summary stands for the checkpoints in ``out``."""
+    settings = json.loads(json.dumps(giorom_sand.run_settings(
+        giorom_sand.parse_args(example_argv))))
+    for path in sorted(out.glob("summary_*.json")):
+        s = json.loads(path.read_text())
+        if s.get("model_seed") == model_seed and s.get("args") == settings:
+            return path
+    return None
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -92,6 +108,9 @@ def main(argv: list[str] | None = None) -> dict:
                     help="model seeds to train (or load) and evaluate")
     ap.add_argument("--figures", action="store_true",
                     help="let giorom_sand.py draw its figure and animation for every seed")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take a seed's numbers from a summary in --out written by a run with "
+                         "the same arguments, instead of evaluating it again")
     ap.add_argument("example_args", nargs=argparse.REMAINDER,
                     help="arguments for giorom_sand.py (after --)")
     args = ap.parse_args(argv)
@@ -110,7 +129,12 @@ def main(argv: list[str] | None = None) -> dict:
         extra = [] if k == known.seed else ["--model-seed", str(k)]
         extra += [] if args.figures else ["--no-figures"]
         print(f"\n===== model seed {k} =====", flush=True)
-        summaries.append(giorom_sand.main(rest + extra))
+        found = find_summary(known.out, k, rest + extra) if args.reuse else None
+        if found is not None:
+            print(f"reusing {found}")
+            summaries.append(json.loads(found.read_text()))
+        else:
+            summaries.append(giorom_sand.main(rest + extra))
     res = aggregate(summaries)
     res["configuration"] = {k: v for k, v in summaries[0].items()
                             if k not in ("model_seed", "main", "flows", "training_time",

@@ -58,3 +58,20 @@ def test_aggregate_bad_input(seeds_module):
         seeds_module.aggregate([])
     with pytest.raises(ValueError, match="mix materials"):
         seeds_module.aggregate([_summary(1, 1, 1, 1), _summary(2, 1, 1, 1, material="sand")])
+
+
+def test_find_summary_matches_arguments_and_seed(seeds_module, tmp_path):
+    import json
+
+    sand = seeds_module.giorom_sand
+    argv = ["--quick", "--seed", "1", "--out", str(tmp_path)]
+    settings = sand.run_settings(sand.parse_args(argv))
+    assert settings["steps"] == 150 and "out" not in settings      # --quick sizes filled in
+    (tmp_path / "summary_sand_m2.json").write_text(
+        json.dumps({"material": "sand", "model_seed": 2, "args": settings}))
+    found = seeds_module.find_summary(tmp_path, 2, argv + ["--model-seed", "2"])
+    assert found == tmp_path / "summary_sand_m2.json"
+    assert seeds_module.find_summary(tmp_path, 3, argv + ["--model-seed", "3"]) is None
+    # another setting (the learning rate) is another run
+    assert seeds_module.find_summary(
+        tmp_path, 2, argv + ["--model-seed", "2", "--learning-rate", "1e-3"]) is None
