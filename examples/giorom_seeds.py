@@ -197,7 +197,7 @@ def plot_seeds(res: dict, stem: Path) -> list[Path]:
         ax.set_xlabel("GNS MSE-20 / constant velocity")
         ax.set_ylabel("GIOROM MSE-20 / constant velocity")
         ax.set_title(f"{res['material']}, {res['n']} model seeds")
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=6, loc="lower right")  # the seeds lie along the diagonal
         paths = tr.plot.savefig(fig, stem)
         plt.close(fig)
     return paths
