@@ -40,8 +40,7 @@ import giorom_sand  # noqa: E402
 
 from tensorrom._atomic import write_json_atomic  # noqa: E402
 
-#: acceptance bounds: GIOROM / GNS MSE-20, and each model / constant velocity
-RATIO_BOUND, CV_BOUND = 2.0, 0.1
+RATIO_BOUND, CV_BOUND = giorom_sand.RATIO_BOUND, giorom_sand.CV_BOUND
 
 
 def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> dict:
@@ -63,6 +62,9 @@ def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> 
     materials = {s["material"] for s in summaries}
     if len(materials) != 1:
         raise ValueError(f"summaries mix materials {sorted(materials)}; aggregate one at a time")
+    if len({json.dumps(s.get("args"), sort_keys=True) for s in summaries}) != 1:
+        raise ValueError("summaries come from runs with different arguments (their 'args'); "
+                         "aggregate one configuration at a time")
     runs = []
     for s in summaries:
         m = s["main"]
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="arguments for giorom_sand.py (after --)")
     args = ap.parse_args(argv)
     rest = [a for a in args.example_args if a != "--"]
-    if "--model-seed" in rest:
+    if any(a == "--model-seed" or a.startswith("--model-seed=") for a in rest):
         ap.error("give the model seeds with --model-seeds, not --model-seed")
     if len(set(args.model_seeds)) != len(args.model_seeds):
         ap.error(f"--model-seeds repeats a seed: {args.model_seeds}")
@@ -136,9 +138,9 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             summaries.append(giorom_sand.main(rest + extra))
     res = aggregate(summaries)
-    res["configuration"] = {k: v for k, v in summaries[0].items()
-                            if k not in ("model_seed", "main", "flows", "training_time",
-                                         "reconstruction_1_in_20")}
+    res["configuration"] = {k: summaries[0].get(k) for k in
+                            ("args", "n_particles", "n_sparse", "giorom_batch",
+                             "giorom_wall_distance", "held_out")}
 
     print(f"\n{res['material']}: MSE-20 on held-out trajectory {summaries[0]['held_out'][0]} "
           f"(fraction of constant velocity's), {res['n']} model seeds")
@@ -162,9 +164,6 @@ def main(argv: list[str] | None = None) -> dict:
 def plot_seeds(res: dict, stem: Path) -> list[Path]:
     """GIOROM's against GNS's MSE-20 (fractions of constant velocity's), one point per
     seed, with the lines GIOROM = GNS and GIOROM = 2 x GNS; PNG and PDF at ``stem``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 

@@ -58,6 +58,10 @@ def test_aggregate_bad_input(seeds_module):
         seeds_module.aggregate([])
     with pytest.raises(ValueError, match="mix materials"):
         seeds_module.aggregate([_summary(1, 1, 1, 1), _summary(2, 1, 1, 1, material="sand")])
+    a, b = _summary(1, 1, 1, 1), _summary(2, 1, 1, 1)
+    a["args"], b["args"] = {"steps": 6000}, {"steps": 3000}
+    with pytest.raises(ValueError, match="different arguments"):
+        seeds_module.aggregate([a, b])
 
 
 def test_find_summary_matches_arguments_and_seed(seeds_module, tmp_path):
