@@ -86,9 +86,11 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
 fi
 if [ "$STAGE" = train-phirom ]; then
-    # the default ramp (2000 steps); PHIROM_RAMP=300 runs the earlier one
+    # the default ramp (2000 steps); PHIROM_RAMP=300 runs the earlier one; PHIROM_AUG=0.5
+    # trains with parameter augmentation (TrainConfig.mu_augment, docs/phirom.md)
     step phirom-seeds 520 python3 examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 \
-        --at 5000 12000 ${PHIROM_RAMP:+--ramp "$PHIROM_RAMP"} --out /tmp/phirom_seeds
+        --at 5000 12000 ${PHIROM_RAMP:+--ramp "$PHIROM_RAMP"} \
+        ${PHIROM_AUG:+--mu-augment "$PHIROM_AUG"} --out /tmp/phirom_seeds
     cp /tmp/phirom_seeds/seeds.json "$OUT/phirom_seeds.json" 2>/dev/null
 fi
 if [ "$STAGE" = train-giorom ]; then

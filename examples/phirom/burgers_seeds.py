@@ -73,6 +73,10 @@ def main(argv=None):
     ap.add_argument("--ramp", type=int, default=None,
                     help="steps over which the dynamics gradient is ramped in after the "
                          "warm-up (default that of burgers_train.py: 2000)")
+    ap.add_argument("--mu-augment", type=float, default=0.0,
+                    help="parameter augmentation of the dynamics targets (burgers_train.py)")
+    ap.add_argument("--mu-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="range of the augmented mu (burgers_train.py; default the training mu)")
     ap.add_argument("--quick", action="store_true", help="seeds 0 1, 100 steps, 2 node sets")
     args = ap.parse_args(argv)
     if args.quick:
@@ -92,9 +96,13 @@ def main(argv=None):
         out = Path(args.out) / f"seed_{seed}"
         for steps in args.at:
             t0 = time.perf_counter()
+            extra = ["--mu-augment", str(args.mu_augment)]
+            if args.mu_range is not None:
+                extra += ["--mu-range", *map(str, args.mu_range)]
             train_main(["--out", str(out), "--steps", str(steps), "--seed", str(seed),
-                        "--warmup", str(warmup), "--ramp", str(ramp)])
+                        "--warmup", str(warmup), "--ramp", str(ramp), *extra])
             row = {"seed": seed, "steps": steps, "wall_s": time.perf_counter() - t0,
+                   "mu_augment": args.mu_augment, "mu_range": args.mu_range,
                    **evaluate_run(out, solver, test, args.node_sets)}
             rows.append(row)
             write_json(Path(args.out) / "seeds.json", {"rows": rows, **machine()})

@@ -50,6 +50,11 @@ def main(argv=None):
                          "warm-up (default min(2000, 2 * steps // 5))")
     ap.add_argument("--omega0", type=float, default=None,
                     help="first-layer frequency of the sine decoder (default 1)")
+    ap.add_argument("--mu-augment", type=float, default=0.0,
+                    help="fraction of each batch whose dynamics target is taken at a random "
+                         "mu (parameter augmentation; default 0, the paper's training)")
+    ap.add_argument("--mu-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="range of those random mu (default: the training mu, 0.015-0.03)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=100)
     ap.add_argument("--fresh", action="store_true", help="discard an existing checkpoint")
@@ -77,13 +82,15 @@ def main(argv=None):
         print(f"resuming {ckpt} from step {start}")
     cfg = phirom.TrainConfig(mode=args.mode, steps=steps, batch_size=batch, gamma=0.1, lam=0.5,
                              warmup_steps=warmup, warmup_ramp=ramp, seed=args.seed,
+                             mu_augment=args.mu_augment, mu_range=args.mu_range,
                              checkpoint_every=args.checkpoint_every)
     t0 = time.perf_counter()
     res = phirom.train(model, solver, train, cfg, checkpoint_dir=ckpt, progress=True)
     wall = time.perf_counter() - t0
     tail = slice(max(0, len(res.loss_rec) - 50), None)
     info = {"mode": args.mode, "steps": steps, "batch": batch, "warmup": warmup, "ramp": ramp,
-            "seed": args.seed, "omega0": args.omega0, "resumed_from": start,
+            "seed": args.seed, "omega0": args.omega0, "mu_augment": args.mu_augment,
+            "mu_range": args.mu_range, "resumed_from": start,
             "wall_s": wall, "s_per_step": wall / max(1, steps - start),
             "nan_steps": res.nan_steps,
             "loss_rec_last50": float(np.mean(res.loss_rec[tail])),

@@ -251,6 +251,93 @@ def test_train_applies_warmup_ramp():
                            rtol=0, atol=1e-7)
 
 
+def test_parameter_augmentation_targets_other_mu_and_trains_psi_only():
+    # mu_augment: the last snapshots of a batch take their dynamics target at another mu.
+    # Checked on the training loss of a small float64 model (three snapshots, every second
+    # grid point), dynamics term only (lambda = 1) and fully coupled (couple = 1).
+    from tensorrom.rom.phirom._train import _loss, _prepare
+
+    model = _model()
+    data = _prepare(model, _SOLVER, _snapshots())
+    model = eqx.tree_at(lambda m: m.latents, model, 0.1 * jax.random.normal(
+        jax.random.PRNGKey(3), model.latents.shape, model.dtype))
+    batch = (jnp.asarray([0, 1, 1]), jnp.asarray([2, 0, 5]))
+    idx = jnp.tile(jnp.arange(0, 32, 2), (3, 1))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def loss(p, mu_aug):
+        return _loss(eqx.combine(p, static), _SOLVER, "phirom", data[:3], batch, idx,
+                     jnp.asarray(1.0), jnp.asarray(1.0), 0.0, data[3], "relative", mu_aug)[0]
+
+    # the snapshot's own mu as the "augmented" one: the same loss value (float64 round-off)
+    own = jnp.asarray([[0.2]])
+    np.testing.assert_allclose(float(loss(params, own)), float(loss(params, None)),
+                               rtol=1e-12)
+    # another mu: the third term is |Psi(z, mu') - J+ R(D(z); mu')| / |J+ R(D(z); mu')|,
+    # computed here from _dyn_target directly (float64 round-off)
+    mu_new = jnp.asarray([0.35])
+    z = model.latents[1, 5]
+    u_hat = model.decode(z, data[2])
+    target = _dyn_target(model, _SOLVER, "phirom", z, mu_new, u_hat, data[2], idx[2], 0.0,
+                         None, data[3])
+    third = jnp.linalg.norm(model.velocity(z, mu_new) - target) / jnp.linalg.norm(target)
+    first_two = 3 * loss(params, own) - _term(model, data, idx, batch, 2, 0.2)
+    np.testing.assert_allclose(float(3 * loss(params, mu_new[None])),
+                               float(first_two + third), rtol=1e-10)
+    # its gradient trains Psi but does not reach that snapshot's code (exactly: the path
+    # is cut)
+    g_aug = jax.grad(loss)(params, mu_new[None])
+    g_none = jax.grad(loss)(params, None)
+    assert float(jnp.abs(g_aug.latents[1, 5]).max()) == 0.0
+    assert float(jnp.abs(g_none.latents[1, 5]).max()) > 0.0
+    # a batch augmented throughout: the dynamics term reaches neither the codes nor the
+    # decoder at all (lambda = 1: no reconstruction term), only Psi
+    g_all = jax.grad(loss)(params, jnp.asarray([[0.05], [0.3], [0.35]]))
+    cut = jax.flatten_util.ravel_pytree((g_all.latents, g_all.decoder))[0]
+    assert float(jnp.abs(cut).max()) == 0.0
+    assert float(jnp.linalg.norm(jax.flatten_util.ravel_pytree(g_all.dynamics)[0])) > 0
+    d_psi = jax.flatten_util.ravel_pytree(g_aug.dynamics)[0] - \
+        jax.flatten_util.ravel_pytree(g_none.dynamics)[0]
+    assert float(jnp.linalg.norm(d_psi)) > 1e-8
+
+
+def _term(model, data, idx, batch, j, mu):
+    """One snapshot's relative dynamics term of the training loss, from _dyn_target."""
+    z = model.latents[batch[0][j], batch[1][j]]
+    mu = jnp.asarray([mu])
+    target = _dyn_target(model, _SOLVER, "phirom", z, mu, model.decode(z, data[2]), data[2],
+                         idx[j], 0.0, None, data[3])
+    return jnp.linalg.norm(model.velocity(z, mu) - target) / jnp.linalg.norm(target)
+
+
+def test_parameter_augmentation_range_and_bad_input(tmp_path):
+    from tensorrom.rom.phirom._train import _mu_box
+
+    mus = np.array([[0.1], [0.2]])
+    # default: the training parameters' range; given: broadcast to the parameters' size
+    assert _mu_box(phirom.TrainConfig(mu_augment=0.5), mus) == ((0.1,), (0.2,))
+    assert _mu_box(phirom.TrainConfig(mu_augment=0.5, mu_range=(0.05, [0.3])), mus) == \
+        ((0.05,), (0.3,))
+    with pytest.raises(ValueError, match="mu_range"):
+        _mu_box(phirom.TrainConfig(mu_augment=0.5), np.array([[0.1], [0.1]]))
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="mu_augment"):
+            phirom.TrainConfig(mu_augment=bad)
+    with pytest.raises(ValueError, match="mu_augment"):
+        phirom.TrainConfig(mode="dino", mu_augment=0.5)
+    for bad in ((0.3, 0.1), (0.1,), (0.1, np.nan)):
+        with pytest.raises(ValueError, match="mu_range"):
+            phirom.TrainConfig(mu_range=bad)
+    # a short augmented run trains without non-finite steps and keeps its config in the
+    # checkpoint sidecar
+    cfg = phirom.TrainConfig(steps=3, mu_augment=0.5, mu_range=(0.05, [0.3]), **_CFG)
+    res = phirom.train(_model(dtype="float32"), _SOLVER, _snapshots(), cfg,
+                       checkpoint_dir=tmp_path)
+    assert res.nan_steps == 0 and np.all(np.isfinite(res.loss_dyn))
+    side = phirom.load_checkpoint(tmp_path)[4]
+    assert phirom.TrainConfig(**side["train"]) == cfg
+
+
 def test_too_many_nan_steps_raise():
     bad = _NaNBurgers(num_points=32, length=10.0, dt=0.05, n_steps=6)
     cfg = phirom.TrainConfig(steps=4, max_nan_steps=2, **_CFG)

@@ -74,6 +74,16 @@ class TrainConfig:
         lr_decay: final / peak learning rate of the cosine schedule (1 = constant).
         lr_warmup: steps of linear learning-rate warm-up (cosine schedule only).
         weight_decay: decoupled weight decay (AdamW) on the networks and the latent memory.
+        mu_augment: fraction of each batch, in [0, 1), whose dynamics target is taken at a
+            random parameter ``mu'`` instead of the snapshot's own (modes ``"phirom"`` and
+            ``"pinn"`` only; default 0, the paper's training). The target
+            ``J^+ R(D(z_n); mu')`` is the exact latent velocity of the state ``D(z_n)``
+            under ``mu'``, so the solver supervises ``Psi`` between and beyond the training
+            parameters at no extra cost per step; these samples train ``Psi`` only (their
+            dynamics gradient to the codes and the decoder is cut).
+        mu_range: ``(low, high)`` box from which ``mu'`` is drawn uniformly, each a scalar
+            or a ``(p,)`` sequence in the units of ``mu`` (default None: the training
+            parameters' range).
         max_nan_steps: abort (RuntimeError) after this many skipped non-finite steps.
         seed: PRNG seed of the batches and point samples.
         checkpoint_every: steps between checkpoints (when a directory is given).
@@ -97,6 +107,8 @@ class TrainConfig:
     lr_decay: float = 0.1
     lr_warmup: int = 0
     weight_decay: float = 1e-4
+    mu_augment: float = 0.0
+    mu_range: Any = None
     max_nan_steps: int = 100
     seed: int = 0
     checkpoint_every: int = 500
@@ -133,6 +145,25 @@ class TrainConfig:
                 raise ValueError(f"{n} must be > 0, got {getattr(self, n)!r}")
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
+        if not (isinstance(self.mu_augment, (int, float)) and 0.0 <= self.mu_augment < 1.0):
+            raise ValueError(f"mu_augment must be in [0, 1), got {self.mu_augment!r}")
+        if self.mu_augment > 0 and self.mode == "dino":
+            raise ValueError("mu_augment needs a solver target: mode 'phirom' or 'pinn', "
+                             "not 'dino'")
+        if self.mu_range is not None:
+            try:
+                lo, hi = (np.asarray(b, np.float64) for b in self.mu_range)
+            except (TypeError, ValueError):
+                raise ValueError(f"mu_range must be a (low, high) pair, got "
+                                 f"{self.mu_range!r}") from None
+            if lo.ndim > 1 or hi.ndim > 1 or not (np.all(np.isfinite(lo))
+                                                  and np.all(np.isfinite(hi))
+                                                  and np.all(lo < hi)):
+                raise ValueError(f"mu_range must be finite (low, high) with low < high, "
+                                 f"each a scalar or a (p,) sequence, got {self.mu_range!r}")
+            # hashable and JSON-friendly (checkpoint sidecars store the config)
+            object.__setattr__(self, "mu_range", tuple(
+                tuple(b.tolist()) if b.ndim else float(b) for b in (lo, hi)))
 
 
 @dataclass
@@ -235,7 +266,8 @@ def _dyn_target(model, solver, mode, z, mu, u_hat, points, idx, tikhonov, z_next
     return latent_velocity(jac, f, tikhonov=tikhonov)
 
 
-def _loss(model, solver, mode, data, batch, idx, lam, couple, tikhonov, dt, loss_kind):
+def _loss(model, solver, mode, data, batch, idx, lam, couple, tikhonov, dt, loss_kind,
+          mu_aug=None):
     u_all, mus, points = data
     ti, ni = batch
     z = model.latents[ti, ni]
@@ -271,13 +303,27 @@ def _loss(model, solver, mode, data, batch, idx, lam, couple, tikhonov, dt, loss
     else:
         # during the warm-up (couple = 0) the dynamics loss reaches Psi only: its gradient
         # through the codes, the decoded fields and the decoder Jacobian is cut
-        zd = _scaled_grad(z, couple)
-        decd = _scaled_grad(dec, couple)
+        if mu_aug is not None:
+            # parameter augmentation: the last snapshots of the batch take the solver's
+            # latent velocity of the same state under another mu and train Psi only (one
+            # vmap over the whole batch: two independent branches made XLA's CPU runtime
+            # hang at random in jaxlib 0.10)
+            aug = jnp.arange(z.shape[0]) >= z.shape[0] - mu_aug.shape[0]
+            mu = jnp.concatenate([mu[: z.shape[0] - mu_aug.shape[0]], mu_aug.astype(mu.dtype)])
+            c = jnp.where(aug, jnp.zeros((), z.dtype), couple)
+            cz, cd = c[:, None], c.reshape((-1,) + (1,) * (dec.ndim - 1))
+        else:
+            aug, cz, cd = None, couple, couple
+        zd = _scaled_grad(z, cz)
+        decd = _scaled_grad(dec, cd)
         md = eqx.tree_at(lambda m: m.decoder, model, jax.tree.map(
             lambda p: _scaled_grad(p, couple) if eqx.is_inexact_array(p) else p,
             model.decoder))
         target = jax.vmap(lambda zz, m, uh, ii: _dyn_target(
             md, solver, mode, zz, m, uh, points, ii, tikhonov, None, dt))(zd, mu, decd, idx)
+        if aug is not None:
+            # (the decoder's path into the augmented targets is cut here)
+            target = jnp.where(aug[:, None], jax.lax.stop_gradient(target), target)
         pred = jax.vmap(model.velocity)(zd, mu)
         if loss_kind == "relative":
             ref = jax.lax.stop_gradient(_norm(target))
@@ -291,10 +337,17 @@ def _loss(model, solver, mode, data, batch, idx, lam, couple, tikhonov, dt, loss
 
 
 def _train_step_impl(model, opt_state, data, key, lam, couple, *, optimizer, solver, mode,
-                     batch_size, n_sample, tikhonov, dt, loss_kind):
+                     batch_size, n_sample, tikhonov, dt, loss_kind, n_aug=0, mu_box=None):
     _TRACES["train_step"] += 1
     n_traj, n_t = model.latents.shape[:2]
-    kb, ks = jax.random.split(key)
+    if n_aug:
+        # (only then a third stream: runs without augmentation keep their batches)
+        kb, ks, km = jax.random.split(key, 3)
+        lo, hi = (jnp.asarray(b, model.dtype) for b in mu_box)
+        mu_aug = lo + (hi - lo) * jax.random.uniform(km, (n_aug, lo.shape[0]), model.dtype)
+    else:
+        kb, ks = jax.random.split(key)
+        mu_aug = None
     flat = jax.random.permutation(kb, n_traj * n_t)[:batch_size]
     batch = (flat // n_t, flat % n_t)
     n_pts = data[2].shape[0]
@@ -304,7 +357,7 @@ def _train_step_impl(model, opt_state, data, key, lam, couple, *, optimizer, sol
 
     def loss_fn(p):
         return _loss(eqx.combine(p, static), solver, mode, data, batch, idx, lam, couple,
-                     tikhonov, dt, loss_kind)
+                     tikhonov, dt, loss_kind, mu_aug)
 
     (loss, (l_rec, l_dyn)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
     finite = jnp.isfinite(loss) & jnp.all(jnp.asarray(
@@ -336,12 +389,32 @@ def make_train_step(model: PhiROM, solver, config: TrainConfig, data, *,
               batch_size=min(config.batch_size, n_snap),
               n_sample=max(1, int(round(config.gamma * n_points))),
               tikhonov=float(config.tikhonov), dt=float(data[3]), loss_kind=config.loss)
+    if config.mu_augment > 0:
+        kw["n_aug"] = int(round(config.mu_augment * kw["batch_size"]))
+        kw["mu_box"] = _mu_box(config, np.asarray(data[1], np.float64))
 
     def step(model, opt_state, key, lam, couple):
         return _train_step(model, opt_state, data[:3], key, lam, couple, **kw)
 
     opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
     return step, opt_state
+
+
+def _mu_box(config: TrainConfig, mus: np.ndarray) -> tuple:
+    """``((p,) low, (p,) high)`` as tuples of floats (static) for parameter augmentation."""
+    p = mus.shape[-1]
+    if config.mu_range is None:
+        lo, hi = mus.min(axis=0), mus.max(axis=0)
+        if not np.all(lo < hi):
+            raise ValueError("mu_augment needs a parameter range: the training snapshots "
+                             "share one mu in some component; give TrainConfig.mu_range")
+    else:
+        lo, hi = (np.broadcast_to(np.asarray(b, np.float64), (p,)).copy()
+                  if np.ndim(b) == 0 or len(b) == p else None for b in config.mu_range)
+        if lo is None or hi is None:
+            raise ValueError(f"mu_range bounds must be scalars or have the parameters' size "
+                             f"{p}, got {config.mu_range!r}")
+    return tuple(map(float, lo)), tuple(map(float, hi))
 
 
 def coupling(step: int, config: TrainConfig) -> float:
