@@ -15,6 +15,10 @@ the mean and the worst over seeds, and writes OUT/seeds.json.
 
     python examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 --at 5000 12000 --out runs/seeds
     python examples/phirom/burgers_seeds.py --quick --out /tmp/seeds     # 2 seeds x 100 steps
+    python examples/phirom/burgers_seeds.py --seeds 3 4 --mu-augment 0.5 --out runs/aug
+
+(``--mu-augment F``: parameter augmentation of the dynamics targets, off by default; it
+needs an ``--out`` of its own: a checkpoint trained otherwise is not resumed.)
 
 Each seed trains in OUT/seed_<k>/ (resumable). On a 2-core CPU a 5000-step run takes
 25-60 min; on one H100/H200 GPU a few minutes.

@@ -79,6 +79,12 @@ def main(argv=None):
         if side["model"] != model.config_dict:
             raise SystemExit(f"the checkpoint in {ckpt} holds another model configuration; "
                              "use --fresh or another --out")
+        saved = phirom.TrainConfig(**side["train"])
+        asked = phirom.TrainConfig(mu_augment=args.mu_augment, mu_range=args.mu_range)
+        if (saved.mu_augment, saved.mu_range) != (asked.mu_augment, asked.mu_range):
+            raise SystemExit(f"the checkpoint in {ckpt} was trained with mu_augment="
+                             f"{saved.mu_augment}, mu_range={saved.mu_range}; use the same "
+                             "options, --fresh or another --out")
         print(f"resuming {ckpt} from step {start}")
     cfg = phirom.TrainConfig(mode=args.mode, steps=steps, batch_size=batch, gamma=0.1, lam=0.5,
                              warmup_steps=warmup, warmup_ramp=ramp, seed=args.seed,
