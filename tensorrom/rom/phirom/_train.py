@@ -393,7 +393,9 @@ def make_train_step(model: PhiROM, solver, config: TrainConfig, data, *,
               n_sample=max(1, int(round(config.gamma * n_points))),
               tikhonov=float(config.tikhonov), dt=float(data[3]), loss_kind=config.loss)
     if config.mu_augment > 0:
-        kw["n_aug"] = int(round(config.mu_augment * kw["batch_size"]))
+        # at least one snapshot of the batch keeps its own mu
+        kw["n_aug"] = min(int(round(config.mu_augment * kw["batch_size"])),
+                          kw["batch_size"] - 1)
         kw["mu_box"] = _mu_box(config, np.asarray(data[1], np.float64))
 
     def step(model, opt_state, key, lam, couple):
