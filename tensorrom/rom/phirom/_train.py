@@ -81,9 +81,9 @@ class TrainConfig:
             under ``mu'``, so the solver supervises ``Psi`` between and beyond the training
             parameters at no extra cost per step; these samples train ``Psi`` only (their
             dynamics gradient to the codes and the decoder is cut). Our extension, not the
-            paper's. On the Burgers benchmark (two seeds, 0.5, docs/phirom.md) it lowered
-            the error within the horizon and at the extrapolated mu, and raised it beyond
-            the horizon at the interior mu.
+            paper's. On the Burgers benchmark (seeds 2-4, 0.5, docs/phirom.md) it lowered
+            the error within the horizon and at the extrapolated mu; beyond the horizon
+            at the interior mu it was unchanged or higher.
         mu_range: ``(low, high)`` box from which ``mu'`` is drawn uniformly, each a scalar
             or a ``(p,)`` sequence in the units of ``mu`` (default None: the training
             parameters' range).
