@@ -73,6 +73,10 @@ def main(argv=None):
                                          decoder_width=32, decoder_depth=4,
                                          omega0=args.omega0, dynamics_width=64,
                                          dynamics_depth=4, key=jax.random.PRNGKey(args.seed))
+    cfg = phirom.TrainConfig(mode=args.mode, steps=steps, batch_size=batch, gamma=0.1, lam=0.5,
+                             warmup_steps=warmup, warmup_ramp=ramp, seed=args.seed,
+                             mu_augment=args.mu_augment, mu_range=args.mu_range,
+                             checkpoint_every=args.checkpoint_every)
     start = 0
     if (ckpt / "ckpt.json").exists():
         _, _, start, _, side = phirom.load_checkpoint(ckpt, like=model)
@@ -80,16 +84,11 @@ def main(argv=None):
             raise SystemExit(f"the checkpoint in {ckpt} holds another model configuration; "
                              "use --fresh or another --out")
         saved = phirom.TrainConfig(**side["train"])
-        asked = phirom.TrainConfig(mu_augment=args.mu_augment, mu_range=args.mu_range)
-        if (saved.mu_augment, saved.mu_range) != (asked.mu_augment, asked.mu_range):
+        if (saved.mu_augment, saved.mu_range) != (cfg.mu_augment, cfg.mu_range):
             raise SystemExit(f"the checkpoint in {ckpt} was trained with mu_augment="
                              f"{saved.mu_augment}, mu_range={saved.mu_range}; use the same "
                              "options, --fresh or another --out")
         print(f"resuming {ckpt} from step {start}")
-    cfg = phirom.TrainConfig(mode=args.mode, steps=steps, batch_size=batch, gamma=0.1, lam=0.5,
-                             warmup_steps=warmup, warmup_ramp=ramp, seed=args.seed,
-                             mu_augment=args.mu_augment, mu_range=args.mu_range,
-                             checkpoint_every=args.checkpoint_every)
     t0 = time.perf_counter()
     res = phirom.train(model, solver, train, cfg, checkpoint_dir=ckpt, progress=True)
     wall = time.perf_counter() - t0

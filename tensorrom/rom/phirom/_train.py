@@ -414,11 +414,11 @@ def _mu_box(config: TrainConfig, mus: np.ndarray) -> tuple:
             raise ValueError("mu_augment needs a parameter range: the training snapshots "
                              "share one mu in some component; give TrainConfig.mu_range")
     else:
-        lo, hi = (np.broadcast_to(np.asarray(b, np.float64), (p,)).copy()
-                  if np.ndim(b) == 0 or len(b) == p else None for b in config.mu_range)
-        if lo is None or hi is None:
+        lo, hi = (np.asarray(b, np.float64) for b in config.mu_range)
+        if lo.size not in (1, p) or hi.size not in (1, p):
             raise ValueError(f"mu_range bounds must be scalars or have the parameters' size "
                              f"{p}, got {config.mu_range!r}")
+        lo, hi = np.broadcast_to(lo, (p,)), np.broadcast_to(hi, (p,))
     return tuple(map(float, lo)), tuple(map(float, hi))
 
 
