@@ -370,6 +370,22 @@ def main(argv: list[str] | None = None) -> dict:
     cv20, g20, i20 = rows[0][1], rows[1][1], rows[2][1]
     print(f"GIOROM / GNS MSE-20: {i20 / g20:.2f} (target <= {RATIO_BOUND:g}); GNS / const-vel: "
           f"{g20 / cv20:.3f}, GIOROM / const-vel: {i20 / cv20:.3f} (target <= {CV_BOUND:g})")
+    # one-step accelerations from the true history over the same frames: the error's mean
+    # over the particles (the body drifting, e.g. a free fall predicted too fast) and each
+    # particle's deviation from it (a change of shape), in units of the true mean acceleration
+    one_step = {}
+    n_one = min(20, len(test) - H - 1)
+    for name, model, traj, builder in (("GNS", gns, test, b_full_roll),
+                                       ("GIOROM_sparse", gio, test[:, sub], b_sparse_roll)):
+        e = lg.one_step_acceleration_error(model, traj, builder=builder, n_frames=n_one)
+        unit = float(np.mean(np.linalg.norm(e["true_mean"], axis=-1)))
+        one_step[name] = {"drift": (e["mean_error"].mean(0) / unit).tolist(),
+                          "deviation": e["deviation"] / unit, "unit": unit}
+    print(f"one-step acceleration error, first {n_one} frames from the true history, in units "
+          f"of the mean true acceleration ({one_step['GNS']['unit']:.2e} per frame^2):")
+    for name, o in one_step.items():
+        print(f"  {name:14s} mean over particles ({o['drift'][0]:+.3f}, {o['drift'][1]:+.3f}), "
+              f"per-particle deviation {o['deviation']:.3f}")
     flows = []
     if len(test_ids) > 1:
         # the same 20-step rollout from the start of every held-out trajectory
@@ -418,6 +434,8 @@ def main(argv: list[str] | None = None) -> dict:
         "main": {name: {k: (float(v) if np.isfinite(v) else None)
                         for k, v in zip(keys, row[1:])}
                  for name, row in zip(MODELS + ("GIOROM_sparse",), rows)},
+        # one-step acceleration error on the first held-out trajectory (see above)
+        "one_step": one_step,
         "flows": flows,
         "reconstruction_1_in_20": {"SparseToDense": rel_s2d, "Shepard": rel_shep},
         "training_time": timing,

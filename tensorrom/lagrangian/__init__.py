@@ -20,6 +20,7 @@ from ._metrics import kinetic_energy as kinetic_energy
 from ._metrics import kinetic_energy_error as kinetic_energy_error
 from ._metrics import rollout_mse as rollout_mse
 from ._rollout import constant_velocity_rollout as constant_velocity_rollout
+from ._rollout import one_step_acceleration_error as one_step_acceleration_error
 from ._rollout import rollout as rollout
 from ._sparse_to_dense import SparseToDense as SparseToDense
 from ._sparse_to_dense import SparseToDensePlan as SparseToDensePlan
@@ -38,7 +39,8 @@ __all__ = [
     "mpm", "GIOROM", "GNS", "SparseToDense", "SparseToDensePlan", "SpectralConv",
     "InteractionBlock", "Normalisation", "RadiusGraphBuilder", "radius_graph_jax",
     "aggregate_edges", "gather_nodes", "edge_mask", "estimate_capacity", "raise_if_overflow",
-    "subset_indices", "rollout", "constant_velocity_rollout", "rollout_mse", "chamfer_distance",
+    "subset_indices", "rollout", "constant_velocity_rollout",
+    "one_step_acceleration_error", "rollout_mse", "chamfer_distance",
     "kinetic_energy", "kinetic_energy_error", "shepard_interpolate", "grid_splat_gather",
     "train_stepper", "train_sparse_to_dense", "split_trajectories", "stack_positions",
     "save_checkpoint", "load_checkpoint", "plan_for", "TrainLog",

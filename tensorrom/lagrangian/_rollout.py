@@ -5,11 +5,12 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._validate import check_positive_int
 from ._graph_ops import RadiusGraphBuilder
 
-__all__ = ["rollout", "constant_velocity_rollout"]
+__all__ = ["rollout", "constant_velocity_rollout", "one_step_acceleration_error"]
 
 
 def _check_initial(initial, n_history: int):
@@ -74,3 +75,65 @@ def constant_velocity_rollout(initial, n_steps: int):
     v = x[-1] - x[-2]
     k = jnp.arange(1, n_steps + 1, dtype=x.dtype)[:, None, None]
     return x[-1][None] + k * v[None]
+
+
+@eqx.filter_jit
+def _one_step(model, builder, windows):
+    def one(w):
+        graph = builder(w[-2])
+        x = model.step(w[:-1], graph)
+        return x - 2 * w[-2] + w[-3], w[-1] - 2 * w[-2] + w[-3], graph.overflow
+
+    return jax.lax.map(one, windows)
+
+
+def one_step_acceleration_error(model, trajectory, *, builder: RadiusGraphBuilder,
+                                start: int | None = None, n_frames: int = 20,
+                                check_overflow: bool = True) -> dict:
+    """One-step acceleration error of a stepper given the true history, split into the
+    mean over the particles (a drift of the body as a whole) and each particle's deviation
+    from that mean (a change of shape).
+
+    For each frame ``t = start, ..., start + n_frames - 1`` the model gets the true frames
+    ``t - n_history .. t`` and predicts ``x_{t+1}``; its acceleration
+    ``a = x_{t+1} - 2 x_t + x_{t-1}`` (per frame², as the models predict it) is compared
+    with the true ``x_{t+1} - 2 x_t + x_{t-1}``.
+
+    Args:
+        model: stepper with ``n_history`` and ``step(history, graph)`` (:class:`GNS`,
+            :class:`GIOROM`).
+        trajectory: (T, N, d) true positions (for GIOROM: of its sparse particles).
+        builder: radius-graph builder for these particles.
+        start: first predicted-from frame (default and minimum ``n_history``).
+        n_frames: number of one-step predictions.
+        check_overflow: raise RuntimeError when a radius graph overflowed its capacity.
+
+    Returns:
+        ``{"mean_error": (n_frames, d), "true_mean": (n_frames, d), "deviation": float}``:
+        the particle mean of ``a_pred - a_true`` and of ``a_true`` per frame, and the rms
+        over frames and particles of ``|(a_pred - a_true) - mean_error|``, all in position
+        units per frame² (NumPy float64).
+    """
+    H = model.n_history
+    x = jnp.asarray(trajectory)
+    if x.ndim != 3:
+        raise ValueError(f"trajectory must have shape (T, n_particles, dim), got "
+                         f"{tuple(x.shape)}")
+    n_frames = check_positive_int(n_frames, "n_frames")
+    start = H if start is None else int(start)
+    if start < H:
+        raise ValueError(f"start={start} leaves fewer than n_history = {H} earlier frames")
+    if start + n_frames + 1 > x.shape[0]:
+        raise ValueError(f"start + n_frames = {start + n_frames} needs {start + n_frames + 1} "
+                         f"frames, the trajectory has {x.shape[0]}")
+    x = x.astype(model.dtype)
+    idx = jnp.arange(start, start + n_frames)[:, None] + jnp.arange(-H, 2)[None]
+    pred, true, overflow = _one_step(model, builder, x[idx])
+    if check_overflow and bool(jnp.any(overflow)):
+        raise RuntimeError("a radius graph overflowed its capacity; build the "
+                           "RadiusGraphBuilder with a larger margin")
+    err = np.asarray(pred, np.float64) - np.asarray(true, np.float64)
+    mean = err.mean(axis=1)
+    dev = err - mean[:, None]
+    return {"mean_error": mean, "true_mean": np.asarray(true, np.float64).mean(axis=1),
+            "deviation": float(np.sqrt(np.mean(np.sum(dev ** 2, axis=-1))))}
