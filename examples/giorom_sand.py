@@ -373,17 +373,20 @@ def main(argv: list[str] | None = None) -> dict:
     # one-step accelerations from the true history over the same frames: the error's mean
     # over the particles (the body drifting, e.g. a free fall predicted too fast) and each
     # particle's deviation from it (a change of shape), in units of the true mean acceleration
-    one_step = {}
+    # (of all particles, one unit for both models)
     n_one = min(20, len(test) - H - 1)
-    for name, model, traj, builder in (("GNS", gns, test, b_full_roll),
-                                       ("GIOROM_sparse", gio, test[:, sub], b_sparse_roll)):
-        e = lg.one_step_acceleration_error(model, traj, builder=builder, n_frames=n_one)
-        unit = float(np.mean(np.linalg.norm(e["true_mean"], axis=-1)))
-        one_step[name] = {"drift": (e["mean_error"].mean(0) / unit).tolist(),
-                          "deviation": e["deviation"] / unit, "unit": unit}
+    errs = {name: lg.one_step_acceleration_error(model, traj, builder=builder, n_frames=n_one)
+            for name, model, traj, builder in (
+                ("GNS", gns, test, b_full_roll),
+                ("GIOROM_sparse", gio, test[:, sub], b_sparse_roll))}
+    unit = float(np.mean(np.linalg.norm(errs["GNS"]["true_mean"], axis=-1)))
+    one_step = {"unit": unit} | {
+        name: {"drift": (e["mean_error"].mean(0) / unit).tolist(),
+               "deviation": e["deviation"] / unit} for name, e in errs.items()}
     print(f"one-step acceleration error, first {n_one} frames from the true history, in units "
-          f"of the mean true acceleration ({one_step['GNS']['unit']:.2e} per frame^2):")
-    for name, o in one_step.items():
+          f"of the mean true acceleration ({unit:.2e} per frame^2):")
+    for name in errs:
+        o = one_step[name]
         print(f"  {name:14s} mean over particles ({o['drift'][0]:+.3f}, {o['drift'][1]:+.3f}), "
               f"per-particle deviation {o['deviation']:.3f}")
     flows = []

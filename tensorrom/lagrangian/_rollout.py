@@ -55,10 +55,15 @@ def rollout(model, initial, n_steps: int, *, builder: RadiusGraphBuilder,
     n_steps = check_positive_int(n_steps, "n_steps")
     hist = _check_initial(initial, model.n_history).astype(model.dtype)
     xs, overflow = _scan(model, builder, hist, n_steps)
-    if check_overflow and bool(overflow):
-        raise RuntimeError("a radius graph overflowed its capacity during the rollout; build "
-                           "the RadiusGraphBuilder with a larger margin")
+    if check_overflow:
+        _raise_on_overflow(overflow, "during the rollout")
     return xs
+
+
+def _raise_on_overflow(overflow, where: str) -> None:
+    if bool(jnp.any(overflow)):
+        raise RuntimeError(f"a radius graph overflowed its capacity {where}; build the "
+                           f"RadiusGraphBuilder with a larger margin")
 
 
 def constant_velocity_rollout(initial, n_steps: int):
@@ -120,18 +125,16 @@ def one_step_acceleration_error(model, trajectory, *, builder: RadiusGraphBuilde
         raise ValueError(f"trajectory must have shape (T, n_particles, dim), got "
                          f"{tuple(x.shape)}")
     n_frames = check_positive_int(n_frames, "n_frames")
-    start = H if start is None else int(start)
-    if start < H:
-        raise ValueError(f"start={start} leaves fewer than n_history = {H} earlier frames")
+    # at least n_history earlier frames
+    start = H if start is None else check_positive_int(start, "start", minimum=H)
     if start + n_frames + 1 > x.shape[0]:
         raise ValueError(f"start + n_frames = {start + n_frames} needs {start + n_frames + 1} "
                          f"frames, the trajectory has {x.shape[0]}")
     x = x.astype(model.dtype)
     idx = jnp.arange(start, start + n_frames)[:, None] + jnp.arange(-H, 2)[None]
     pred, true, overflow = _one_step(model, builder, x[idx])
-    if check_overflow and bool(jnp.any(overflow)):
-        raise RuntimeError("a radius graph overflowed its capacity; build the "
-                           "RadiusGraphBuilder with a larger margin")
+    if check_overflow:
+        _raise_on_overflow(overflow, "in a one-step prediction")
     err = np.asarray(pred, np.float64) - np.asarray(true, np.float64)
     mean = err.mean(axis=1)
     dev = err - mean[:, None]
