@@ -167,6 +167,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="GIOROM training noise, as --noise (default 3e-4). Checkpoints and "
                          "figures get a _n<noise> suffix for either model where it is not "
                          "3e-4 (_gns_n<noise> on the figures for GNS's)")
+    ap.add_argument("--giorom-accelerations", action="store_true",
+                    help="give GIOROM the past per-frame accelerations as node inputs as well "
+                         "(GIOROM(acceleration_features=True); seventeenth session in "
+                         "docs/giorom.md); its checkpoints and figures get an _acc suffix")
     ap.add_argument("--learning-rate", type=float, default=3e-4,
                     help="Adam, cosine decay to 1%% of it (both steppers)")
     ap.add_argument("--test", type=int, default=1,
@@ -193,8 +197,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_settings(args: argparse.Namespace) -> dict:
     """What sets a run's results: every argument but the output folder, the worker count,
     ``--no-figures`` and the model seed (JSON-serialisable; in the summary as ``"args"``)."""
+    # options added later appear only where set, so earlier summaries still match (--reuse)
     return {k: v for k, v in vars(args).items()
-            if k not in ("out", "workers", "no_figures", "model_seed")}
+            if k not in ("out", "workers", "no_figures", "model_seed")
+            and not (k == "giorom_accelerations" and not v)}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -235,6 +241,7 @@ def main(argv: list[str] | None = None) -> dict:
     gio_wall = args.wall_distance if args.giorom_wall_distance is None else \
         args.giorom_wall_distance
     gio_tag = gio_tag if gio_wall == args.wall_distance else f"{gio_tag}_w{_num(gio_wall)}"
+    gio_tag = f"{gio_tag}_acc" if args.giorom_accelerations else gio_tag
     # the figures show both models
     fig_tag = gio_tag if args.noise == NOISE else f"{gio_tag}_gns_n{_num(args.noise)}"
     R_sparse = R / np.sqrt(args.fraction)
@@ -245,7 +252,8 @@ def main(argv: list[str] | None = None) -> dict:
                     grid_shape=32, grid_channels=32, modes=8, n_fourier=3,
                     n_pre=max(1, args.message_passing // 3), n_post=max(1,
                                                                         args.message_passing // 3),
-                    wall_distance=gio_wall, key=jax.random.fold_in(model_key, 1))
+                    wall_distance=gio_wall, acceleration_features=args.giorom_accelerations,
+                    key=jax.random.fold_in(model_key, 1))
     frames_all = train.reshape(-1, n_part, 2)[:: max(1, train.shape[1] // 10)]
     b_full = lg.RadiusGraphBuilder.from_data(frames_all, R, box, margin=2.0)
     rng = np.random.default_rng(1)

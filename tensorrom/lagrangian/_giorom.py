@@ -37,6 +37,7 @@ from ._layers import (
     box_arrays,
     check_history,
     edge_features,
+    node_feature_count,
     node_features,
     wall_hyperparameter,
 )
@@ -164,6 +165,8 @@ class GIOROM(eqx.Module):
         kernel_radius: graph-kernel radius in grid spacings.
         wall_distance: range of the wall-distance features (position units; default
             ``radius``), as in :class:`GNS`.
+        acceleration_features: also give the ``H - 1`` past per-frame accelerations as node
+            inputs, as in :class:`GNS` (default False).
         key: PRNG key. dtype: parameter dtype (float32 default).
 
     References:
@@ -187,6 +190,7 @@ class GIOROM(eqx.Module):
     dim: int = eqx.field(static=True)
     radius: float = eqx.field(static=True)
     wall_distance: float = eqx.field(static=True)
+    acceleration_features: bool = eqx.field(static=True)
     n_history: int = eqx.field(static=True)
     latent: int = eqx.field(static=True)
     grid_shape: tuple = eqx.field(static=True)
@@ -200,7 +204,8 @@ class GIOROM(eqx.Module):
                  normalisation: Normalisation | None = None, n_history: int = 5,
                  latent: int = 128, grid_shape: int | tuple = 32, grid_channels: int = 64,
                  modes: int = 12, n_fourier: int = 4, n_pre: int = 2, n_post: int = 2,
-                 kernel_radius: float = 1.5, wall_distance: float | None = None, key,
+                 kernel_radius: float = 1.5, wall_distance: float | None = None,
+                 acceleration_features: bool = False, key,
                  dtype=jnp.float32):
         dim = check_positive_int(dim, "dim")
         if dim not in (2, 3):
@@ -212,6 +217,13 @@ class GIOROM(eqx.Module):
         self.wall_distance = (self.radius if wall_distance is None
                               else check_positive_float(wall_distance, "wall_distance"))
         self.n_history = check_positive_int(n_history, "n_history")
+        if not isinstance(acceleration_features, (bool, np.bool_)):
+            raise TypeError("acceleration_features must be a bool, got "
+                            f"{type(acceleration_features).__name__}")
+        if acceleration_features and self.n_history < 2:
+            raise ValueError("acceleration_features needs n_history >= 2, got "
+                             f"{self.n_history}")
+        self.acceleration_features = bool(acceleration_features)
         self.latent = check_positive_int(latent, "latent")
         gs = (grid_shape,) * dim if isinstance(grid_shape, (int, np.integer)) else tuple(
             grid_shape)
@@ -233,7 +245,8 @@ class GIOROM(eqx.Module):
         self.normalisation = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), norm)
         keys = list(jax.random.split(key, 8 + n_pre + n_post + n_fourier))
         L, C = latent, grid_channels
-        self.node_encoder = MLP(n_history * dim + 2 * dim, L, L, key=keys.pop(), dtype=dtype)
+        n_in = node_feature_count(dim, n_history, self.acceleration_features)
+        self.node_encoder = MLP(n_in, L, L, key=keys.pop(), dtype=dtype)
         self.edge_encoder = MLP(dim + 1, L, L, key=keys.pop(), dtype=dtype)
         self.pre = [InteractionBlock(L, key=keys.pop(), dtype=dtype) for _ in range(n_pre)]
         self.to_grid = MLP(dim + L, C, L, layer_norm=False, key=keys.pop(), dtype=dtype)
@@ -253,7 +266,9 @@ class GIOROM(eqx.Module):
                 "grid_shape": list(self.grid_shape), "grid_channels": self.grid_channels,
                 "modes": self.modes, "n_fourier": len(self.fourier), "n_pre": len(self.pre),
                 "n_post": len(self.post), "kernel_radius": self.kernel_radius,
-                "dtype": self.dtype, **wall_hyperparameter(self.wall_distance, self.radius)}
+                "dtype": self.dtype, **wall_hyperparameter(self.wall_distance, self.radius),
+                **({"acceleration_features": True} if self.acceleration_features
+                   else {})}
 
     # -- particle <-> grid stencils ------------------------------------------------------
     def _stencil(self, x):
@@ -316,7 +331,8 @@ class GIOROM(eqx.Module):
         x = h[-1].astype(self.dtype)
         nodes = self.node_encoder.batched(
             node_features(h, self.normalisation, self.box_lower, self.box_upper,
-                          self.wall_distance, self.dtype))
+                          self.wall_distance, self.dtype,
+                          accelerations=self.acceleration_features))
         edges = self.edge_encoder.batched(edge_features(x, graph, self.radius, self.dtype))
         for block in self.pre:
             nodes, edges = block(nodes, edges, graph)

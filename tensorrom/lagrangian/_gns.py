@@ -16,6 +16,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._validate import check_positive_float, check_positive_int
 from ..data import Box, Graph
@@ -26,6 +27,7 @@ from ._layers import (
     box_arrays,
     check_history,
     edge_features,
+    node_feature_count,
     node_features,
     wall_hyperparameter,
 )
@@ -55,6 +57,11 @@ class GNS(eqx.Module):
             ``radius``). A wall farther away than this is invisible to the model; flows that
             move more than about ``radius / 3`` per frame need a longer range to see the
             floor coming (see docs/giorom.md, tenth session).
+        acceleration_features: also give the ``H - 1`` past per-frame accelerations,
+            normalised by the acceleration statistics, as node inputs (default False, the
+            paper's inputs). They are differences of the velocity inputs, so they add no
+            information, but they show a body force such as gravity on the scale of the
+            output (docs/giorom.md, seventeenth session). Needs ``n_history >= 2``.
         key: PRNG key for the initial weights.
         dtype: parameter dtype; float32 is the default for training (float64 works when JAX's
             x64 mode is on, as in the tests).
@@ -74,6 +81,7 @@ class GNS(eqx.Module):
     dim: int = eqx.field(static=True)
     radius: float = eqx.field(static=True)
     wall_distance: float = eqx.field(static=True)
+    acceleration_features: bool = eqx.field(static=True)
     n_history: int = eqx.field(static=True)
     latent: int = eqx.field(static=True)
     n_message_passing: int = eqx.field(static=True)
@@ -82,12 +90,20 @@ class GNS(eqx.Module):
     def __init__(self, dim: int, box: Box, radius: float, *,
                  normalisation: Normalisation | None = None, n_history: int = 5,
                  latent: int = 128, n_message_passing: int = 10,
-                 wall_distance: float | None = None, key, dtype=jnp.float32):
+                 wall_distance: float | None = None,
+                 acceleration_features: bool = False, key, dtype=jnp.float32):
         dim = check_positive_int(dim, "dim")
         self.radius = check_positive_float(radius, "radius")
         self.wall_distance = (self.radius if wall_distance is None
                               else check_positive_float(wall_distance, "wall_distance"))
         self.n_history = check_positive_int(n_history, "n_history")
+        if not isinstance(acceleration_features, (bool, np.bool_)):
+            raise TypeError("acceleration_features must be a bool, got "
+                            f"{type(acceleration_features).__name__}")
+        if acceleration_features and self.n_history < 2:
+            raise ValueError("acceleration_features needs n_history >= 2, got "
+                             f"{self.n_history}")
+        self.acceleration_features = bool(acceleration_features)
         self.latent = check_positive_int(latent, "latent")
         self.n_message_passing = check_positive_int(n_message_passing, "n_message_passing")
         lo, hi = box_arrays(box, dtype)
@@ -99,8 +115,8 @@ class GNS(eqx.Module):
         norm = normalisation if normalisation is not None else Normalisation.identity(dim)
         self.normalisation = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), norm)
         keys = jax.random.split(key, n_message_passing + 3)
-        self.node_encoder = MLP(n_history * dim + 2 * dim, latent, latent, key=keys[0],
-                                dtype=dtype)
+        n_in = node_feature_count(dim, n_history, self.acceleration_features)
+        self.node_encoder = MLP(n_in, latent, latent, key=keys[0], dtype=dtype)
         self.edge_encoder = MLP(dim + 1, latent, latent, key=keys[1], dtype=dtype)
         self.processor = [InteractionBlock(latent, key=k, dtype=dtype) for k in keys[3:]]
         self.decoder = MLP(latent, dim, latent, layer_norm=False, key=keys[2], dtype=dtype)
@@ -111,7 +127,9 @@ class GNS(eqx.Module):
                 "box": [list(map(float, self.box_lower)), list(map(float, self.box_upper))],
                 "n_history": self.n_history, "latent": self.latent,
                 "n_message_passing": self.n_message_passing, "dtype": self.dtype,
-                **wall_hyperparameter(self.wall_distance, self.radius)}
+                **wall_hyperparameter(self.wall_distance, self.radius),
+                **({"acceleration_features": True} if self.acceleration_features
+                   else {})}
 
     def normalised_acceleration(self, history, graph: Graph):
         """Predicted acceleration in normalised units, (N, d).
@@ -123,7 +141,8 @@ class GNS(eqx.Module):
         h = check_history(history, self.n_history, graph)
         nodes = self.node_encoder.batched(
             node_features(h, self.normalisation, self.box_lower, self.box_upper,
-                          self.wall_distance, self.dtype))
+                          self.wall_distance, self.dtype,
+                          accelerations=self.acceleration_features))
         edges = self.edge_encoder.batched(edge_features(h[-1], graph, self.radius, self.dtype))
         for block in self.processor:
             nodes, edges = block(nodes, edges, graph)

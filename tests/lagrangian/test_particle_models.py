@@ -28,7 +28,12 @@ def _models():
     gio = GIOROM(2, BOX, R, normalisation=norm, n_history=3, latent=16, grid_shape=8,
                  grid_channels=8, modes=3, n_fourier=1, n_pre=1, n_post=1, key=key,
                  dtype=jnp.float64)
-    return {"GNS": gns, "GIOROM": gio}
+    gns_acc = GNS(2, BOX, R, normalisation=norm, n_history=3, latent=16, n_message_passing=2,
+                  acceleration_features=True, key=key, dtype=jnp.float64)
+    gio_acc = GIOROM(2, BOX, R, normalisation=norm, n_history=3, latent=16, grid_shape=8,
+                     grid_channels=8, modes=3, n_fourier=1, n_pre=1, n_post=1,
+                     acceleration_features=True, key=key, dtype=jnp.float64)
+    return {"GNS": gns, "GIOROM": gio, "GNS_acc": gns_acc, "GIOROM_acc": gio_acc}
 
 
 MODELS = _models()
@@ -51,7 +56,7 @@ def _shift(model, t):
                        (model.box_lower + t, model.box_upper + t))
 
 
-@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+@pytest.mark.parametrize("name", ["GNS", "GIOROM", "GNS_acc", "GIOROM_acc"])
 def test_translation_invariance(rng, name):
     # translating particles and walls together: every input is a difference of positions,
     # so outputs agree up to float64 rounding of those differences (~1e-16 relative; the
@@ -66,7 +71,7 @@ def test_translation_invariance(rng, name):
     np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("name", ["GNS", "GIOROM"])
+@pytest.mark.parametrize("name", ["GNS", "GIOROM", "GNS_acc", "GIOROM_acc"])
 def test_permutation_equivariance(rng, name):
     # permuting particles permutes the outputs; only the summation order inside segment sums
     # changes, so the agreement is to rounding (1e-10 absolute, see above).
@@ -144,3 +149,44 @@ def test_wall_distance_sets_the_range_of_the_wall_features():
         assert longer.hyperparameters()["wall_distance"] == 0.5
         with pytest.raises(ValueError, match="wall_distance"):
             cls(2, BOX, R, wall_distance=-1.0, key=key, **kw)
+
+
+def test_acceleration_features_are_the_normalised_velocity_differences():
+    from tensorrom.lagrangian._layers import node_feature_count, node_features
+
+    norm = Normalisation(vel_mean=np.array([0.0, -1e-3]), vel_std=np.array([2e-3, 4e-3]),
+                         acc_mean=np.array([0.0, -1e-4]), acc_std=np.array([1e-3, 5e-4]))
+    # one particle in free fall from rest: positions y_k = -g k (k + 1) / 2 per frame^2
+    g = 4e-4
+    k = np.arange(4.0)
+    h = np.stack([np.full(4, 0.5), 0.6 - g * k * (k + 1) / 2], axis=-1)[:, None, :]
+    lo, hi = np.zeros(2), np.ones(2)
+    plain = np.asarray(node_features(h, norm, lo, hi, 0.25, jnp.float64))[0]
+    full = np.asarray(node_features(h, norm, lo, hi, 0.25, jnp.float64, accelerations=True))[0]
+    H, d = 3, 2
+    assert plain.size == node_feature_count(d, H) == 10
+    assert full.size == node_feature_count(d, H, accelerations=True) == 14
+    # velocities first, unchanged; then (H - 1) accelerations (0, -g) normalised; then walls
+    np.testing.assert_array_equal(full[: H * d], plain[: H * d])
+    np.testing.assert_array_equal(full[-2 * d:], plain[-2 * d:])
+    # (a - mean) / std with a = (0, -g): x (0 - 0) / 1e-3 = 0, y (-4e-4 + 1e-4) / 5e-4 = -0.6;
+    # float64 differences of O(1) positions carry ~1e-16 absolute error, 1e-12 after /5e-4
+    np.testing.assert_allclose(full[H * d: -2 * d], [0.0, -0.6, 0.0, -0.6], rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("cls", [GNS, GIOROM])
+def test_acceleration_features_option(cls):
+    key = jax.random.PRNGKey(0)
+    kw = (dict(latent=8, n_message_passing=1) if cls is GNS else
+          dict(latent=8, grid_shape=8, grid_channels=4, modes=2, n_fourier=1, n_pre=1,
+               n_post=1))
+    default = cls(2, BOX, R, key=key, **kw)
+    # absent from the sidecar by default, so checkpoints written before the option still load
+    assert not default.acceleration_features
+    assert "acceleration_features" not in default.hyperparameters()
+    on = cls(2, BOX, R, acceleration_features=True, key=key, **kw)
+    assert on.hyperparameters()["acceleration_features"] is True
+    with pytest.raises(TypeError, match="acceleration_features"):
+        cls(2, BOX, R, acceleration_features="yes", key=key, **kw)
+    with pytest.raises(ValueError, match="acceleration_features needs n_history"):
+        cls(2, BOX, R, n_history=1, acceleration_features=True, key=key, **kw)
