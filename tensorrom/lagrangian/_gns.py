@@ -16,7 +16,6 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._validate import check_positive_float, check_positive_int
 from ..data import Box, Graph
@@ -25,6 +24,7 @@ from ._layers import (
     InteractionBlock,
     Normalisation,
     box_arrays,
+    check_acceleration_features,
     check_history,
     edge_features,
     node_feature_count,
@@ -97,13 +97,8 @@ class GNS(eqx.Module):
         self.wall_distance = (self.radius if wall_distance is None
                               else check_positive_float(wall_distance, "wall_distance"))
         self.n_history = check_positive_int(n_history, "n_history")
-        if not isinstance(acceleration_features, (bool, np.bool_)):
-            raise TypeError("acceleration_features must be a bool, got "
-                            f"{type(acceleration_features).__name__}")
-        if acceleration_features and self.n_history < 2:
-            raise ValueError("acceleration_features needs n_history >= 2, got "
-                             f"{self.n_history}")
-        self.acceleration_features = bool(acceleration_features)
+        self.acceleration_features = check_acceleration_features(acceleration_features,
+                                                                 self.n_history)
         self.latent = check_positive_int(latent, "latent")
         self.n_message_passing = check_positive_int(n_message_passing, "n_message_passing")
         lo, hi = box_arrays(box, dtype)

@@ -156,6 +156,15 @@ def wall_hyperparameter(wall_distance: float, radius: float) -> dict:
     return {} if wall_distance == radius else {"wall_distance": float(wall_distance)}
 
 
+def check_acceleration_features(value, n_history: int) -> bool:
+    """Validate a model's ``acceleration_features`` flag (a bool; needs ``n_history >= 2``)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"acceleration_features must be a bool, got {type(value).__name__}")
+    if value and n_history < 2:
+        raise ValueError(f"acceleration_features needs n_history >= 2, got {n_history}")
+    return bool(value)
+
+
 def node_feature_count(dim: int, n_history: int, accelerations: bool = False) -> int:
     """Length of :func:`node_features`' per-particle vector."""
     return n_history * dim + 2 * dim + (n_history - 1) * dim * bool(accelerations)

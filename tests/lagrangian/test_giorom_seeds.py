@@ -79,3 +79,8 @@ def test_find_summary_matches_arguments_and_seed(seeds_module, tmp_path):
     # another setting (the learning rate) is another run
     assert seeds_module.find_summary(
         tmp_path, 2, argv + ["--model-seed", "2", "--learning-rate", "1e-3"]) is None
+    # an option added later (--giorom-accelerations) is absent from the settings when off, so
+    # summaries written before it existed still match; when on, it is another run
+    assert "giorom_accelerations" not in settings
+    assert seeds_module.find_summary(
+        tmp_path, 2, argv + ["--model-seed", "2", "--giorom-accelerations"]) is None
