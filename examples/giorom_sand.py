@@ -109,6 +109,9 @@ NOISE = 3e-4
 MODELS = ("constant_velocity", "GNS", "GIOROM")
 #: acceptance bounds on MSE-20: GIOROM / GNS, and each model / constant velocity
 RATIO_BOUND, CV_BOUND = 2.0, 0.1
+# switches added after summaries had been written: left out of a run's settings while off,
+# so those summaries still match (giorom_seeds.py --reuse); add later switches here
+LATER_SWITCHES = ("giorom_accelerations",)
 
 
 def _num(x: float) -> str:
@@ -196,11 +199,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_settings(args: argparse.Namespace) -> dict:
     """What sets a run's results: every argument but the output folder, the worker count,
-    ``--no-figures`` and the model seed (JSON-serialisable; in the summary as ``"args"``)."""
-    # options added later appear only where set, so earlier summaries still match (--reuse)
+    ``--no-figures`` and the model seed, and the ``LATER_SWITCHES`` that are off
+    (JSON-serialisable; in the summary as ``"args"``)."""
     return {k: v for k, v in vars(args).items()
             if k not in ("out", "workers", "no_figures", "model_seed")
-            and not (k == "giorom_accelerations" and not v)}
+            and not (k in LATER_SWITCHES and not v)}
 
 
 def main(argv: list[str] | None = None) -> dict:
