@@ -19,7 +19,7 @@
 # each on 100 training flows, 4 held out, with the example's Huber loss, wall range and
 # budget (GIOROM gets 4x the windows per step: as many particle accelerations as GNS)
 # (item 7.3; examples/giorom_sand.py; the CPU runs with 100-particle blocks are in
-# docs/giorom.md, tenth to twelfth sessions). The checkpoints come back in $OUT/giorom_<material>/ (a
+# docs/log/giorom.md, tenth to twelfth sessions). The checkpoints come back in $OUT/giorom_<material>/ (a
 # later call resumes from them when they are carried back into giorom_resume/).
 # Each stage is sized for one device call; neither has run on a device yet (train-giorom was
 # dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30").
@@ -87,7 +87,7 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
 fi
 if [ "$STAGE" = train-phirom ]; then
     # the default ramp (2000 steps); PHIROM_RAMP=300 runs the earlier one; PHIROM_AUG=0.5
-    # trains with parameter augmentation (TrainConfig.mu_augment, docs/phirom.md)
+    # trains with parameter augmentation (TrainConfig.mu_augment, docs/log/phirom.md)
     step phirom-seeds 520 python3 examples/phirom/burgers_seeds.py --seeds 0 1 2 3 4 \
         --at 5000 12000 ${PHIROM_RAMP:+--ramp "$PHIROM_RAMP"} \
         ${PHIROM_AUG:+--mu-augment "$PHIROM_AUG"} --out /tmp/phirom_seeds

@@ -138,7 +138,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "as GNS's (its checkpoints and figures get a _b<batch> suffix); "
                          "'windows' gives it --batch windows too, a --fraction of GNS's "
                          "particle accelerations (the runs before the twelfth session, "
-                         "docs/giorom.md)")
+                         "docs/log/giorom.md)")
     ap.add_argument("--latent", type=int, default=64)
     ap.add_argument("--message-passing", type=int, default=5,
                     help="GNS processor steps (paper: 10 with latent 128)")
@@ -173,7 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--giorom-accelerations", action="store_true",
                     help="give GIOROM the past per-frame accelerations as node inputs as well "
                          "(GIOROM(acceleration_features=True); seventeenth session in "
-                         "docs/giorom.md); its checkpoints and figures get an _acc suffix")
+                         "docs/log/giorom.md); its checkpoints and figures get an _acc suffix")
     ap.add_argument("--learning-rate", type=float, default=3e-4,
                     help="Adam, cosine decay to 1%% of it (both steppers)")
     ap.add_argument("--test", type=int, default=1,

@@ -8,7 +8,7 @@ the learning-rate staircase depends only on the step, so the 5000-step model of 
 * the 9 unseen mu (inversion at t = 0 on the full grid, 1000 Adam steps, 200-step rollout),
 * the authors' 8 validation mu (0.03214 left out),
 * the 9 unseen mu from 5 % of the grid nodes, for ``--node-sets`` random node sets
-  (acceptance item 5: ratio beyond the horizon; it depends on the draw, docs/phirom.md),
+  (acceptance item 5: ratio beyond the horizon; it depends on the draw, docs/log/phirom.md),
 
 as mean relative L2 errors for t <= 100 and 100 < t <= 200. Prints one row per (seed, step),
 the mean and the worst over seeds, and writes OUT/seeds.json.

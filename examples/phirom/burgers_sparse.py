@@ -5,7 +5,7 @@ any set of points: here a random 5 % of the 256 nodes (13 points). The forecast 
 decoded on the full grid and compared with the forecast from the full grid; the issue's
 acceptance item 5 asks for an error beyond the training horizon at most 1.5x the
 full-observation one. Whether it holds depends on which nodes are drawn (a gap between
-nodes can hide the front, see docs/phirom.md), so ``--seed`` takes several node sets and
+nodes can hide the front, see docs/log/phirom.md), so ``--seed`` takes several node sets and
 the script reports each and how many meet the bound.
 
     python examples/phirom/burgers_sparse.py --out runs/phirom

@@ -31,7 +31,7 @@ from tensorrom.rom import phirom
 
 def default_warmup(steps: int) -> tuple[int, int]:
     """Default (warm-up, ramp) for a run of ``steps``: the paper's 1000 warm-up steps and our
-    2000-step ramp (docs/phirom.md), shortened to a fifth and two fifths of the run for
+    2000-step ramp (docs/log/phirom.md), shortened to a fifth and two fifths of the run for
     short runs."""
     return min(1000, steps // 5), min(2000, 2 * steps // 5)
 

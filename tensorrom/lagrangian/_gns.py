@@ -56,12 +56,12 @@ class GNS(eqx.Module):
         wall_distance: range of the wall-distance features (position units; default
             ``radius``). A wall farther away than this is invisible to the model; flows that
             move more than about ``radius / 3`` per frame need a longer range to see the
-            floor coming (see docs/giorom.md, tenth session).
+            floor coming (see docs/log/giorom.md, tenth session).
         acceleration_features: also give the ``H - 1`` past per-frame accelerations,
             normalised by the acceleration statistics, as node inputs (default False, the
             paper's inputs). They are differences of the velocity inputs, so they add no
             information, but they show a body force such as gravity on the scale of the
-            output (docs/giorom.md, seventeenth session). Needs ``n_history >= 2``.
+            output (docs/log/giorom.md, seventeenth session). Needs ``n_history >= 2``.
         key: PRNG key for the initial weights.
         dtype: parameter dtype; float32 is the default for training (float64 works when JAX's
             x64 mode is on, as in the tests).

@@ -351,7 +351,7 @@ class SparseToDense(eqx.Module):
             query cloud (see :meth:`SparseToDensePlan.build`), e.g. ``(0.25, 0.5, 1.0)``,
             meant to tell a point on the bottom row of a block from one a row above it,
             whose motion can differ a lot where the body slides on a wall (on the sand
-            reconstruction of ``docs/giorom.md`` they did not lower the error). Default
+            reconstruction of ``docs/log/giorom.md`` they did not lower the error). Default
             ``()`` (none).
             The plan must be built with the same scales (:meth:`plan` does that), from a
             query cloud that samples the whole body.

@@ -217,7 +217,7 @@ def train_stepper(model, trajectories: Any, *, builder: RadiusGraphBuilder, step
     wall impacts, carry 61-73 % of the variance). With the squared loss those samples
     dominate the gradient: a GNS trained for 2500 steps (Adam from 1e-3) had still not learnt
     free fall (it predicted 0.1 g), with the Huber loss it had (0.94 g after 1500 steps;
-    docs/giorom.md, tenth session). The default stays the paper's squared loss.
+    docs/log/giorom.md, tenth session). The default stays the paper's squared loss.
 
     Args:
         model: GNS or GIOROM (its ``normalisation`` is used for the targets).

@@ -26,7 +26,7 @@ def test_held_out_sand_rollouts_learn_free_fall_and_beat_constant_velocity(drop_
     # 32 flows, 4 held out, 1500 steps x batch 2 for each model (the example: 64 flows, 3000
     # steps). Both models: Huber loss, Adam from 3e-4, wall features reaching 0.25. Without
     # these the steppers had not learnt free fall after 2500 steps and stayed at 0.6-0.8x the
-    # constant-velocity MSE-20 after 4000 (docs/giorom.md, tenth session). Item 3 asks for at
+    # constant-velocity MSE-20 after 4000 (docs/log/giorom.md, tenth session). Item 3 asks for at
     # most 0.1x on a held-out flow for both models, GIOROM at most 2x GNS. Flows that land
     # within the 20 steps are at 0.1-1.2x in the example (64 flows, 3000 steps), so item 3 is
     # asserted only on flows in free flight for the 20 steps; all four held-out flows here

@@ -373,7 +373,7 @@ def test_trained_operator_reconstructs_held_out_mpm_sand_from_one_particle_in_20
     # margin for run-to-run changes (float32 training; other XLA builds): aggregate below 3 %
     # and below a third of Shepard's error (measured a quarter), median below 2 %.
     # The 2 % aggregate of item 4 is reached with 1440 training flows and 24 000 steps x 64
-    # (1.77 / 1.34 / 1.66 %, docs/giorom.md): 5 minutes on a GPU, hours on 2 cores, so it
+    # (1.77 / 1.34 / 1.66 %, docs/log/giorom.md): 5 minutes on a GPU, hours on 2 cores, so it
     # is not repeated here.
     import tensorrom as tr
     from tensorrom.lagrangian import split_trajectories, train_sparse_to_dense

@@ -206,7 +206,7 @@ def test_warmup_ramp_schedule():
     sudden = phirom.TrainConfig(warmup_steps=3, warmup_ramp=0)
     # 0 during the warm-up, then (j + 1) / warmup_ramp, capped at 1; no ramp: a step to 1
     assert [coupling(i, ramp) for i in range(9)] == [0, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1]
-    assert phirom.TrainConfig().warmup_ramp == 2000  # the default (docs/phirom.md)
+    assert phirom.TrainConfig().warmup_ramp == 2000  # the default (docs/log/phirom.md)
     assert [coupling(i, sudden) for i in range(5)] == [0, 0, 0, 1, 1]
     with pytest.raises(ValueError, match="warmup_ramp"):
         phirom.TrainConfig(warmup_ramp=-1)

@@ -38,7 +38,7 @@ def test_burgers_unseen_mu_after_5000_steps(trained):
     # acceptance item 4 of issue 8 (the authors' code: 2.16 % and 2.77 % after 5001 steps).
     # With the default 2000-step ramp, seed 0 (this test) measured 2.16 % / 2.49 % and seed 1
     # 2.10 / 2.91 %; seeds 2, 3 and 4 miss (2.24 / 2.87 %, 2.16 / 3.12 %, 2.04 / 3.34 %;
-    # docs/phirom.md), so passing here does not settle the item.
+    # docs/log/phirom.md), so passing here does not settle the item.
     assert e1 <= 0.022 and e2 <= 0.030, (e1, e2)
 
 
@@ -54,7 +54,7 @@ def test_burgers_sparse_inversion(trained):
     # 2000-step ramp, 19 of 50 (seed, 13-node set) pairs meet the bound (seed 0: 5 of 10);
     # for this seed and these 12 nodes (the draw of this test) it measured 5.27x (full
     # 2.49 %, sparse 13.1 % beyond the horizon). Strict xfail: when the inversion is made
-    # robust this passes, fails the run, and the marker goes; see docs/phirom.md.
+    # robust this passes, fails the run, and the marker goes; see docs/log/phirom.md.
     assert sparse <= 1.5 * full, (sparse, full)
 
 

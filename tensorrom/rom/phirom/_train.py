@@ -65,7 +65,7 @@ class TrainConfig:
             reset as well), and recovers only to 3 % by step 5000; with a 300-step ramp it
             stays below 6.3 %. Over five seeds of the 5000-step Burgers benchmark a
             2000-step ramp gave lower forecast errors than 300 steps (mean 2.14 / 2.95 %
-            against 2.41 / 3.03 %; docs/phirom.md).
+            against 2.41 / 3.03 %; docs/log/phirom.md).
         lr: peak learning rate of the networks; ``lr_latent`` that of the latent memory.
         lr_schedule: ``"exponential"`` (default): ``lr * lr_decay_rate ** floor(step /
             lr_decay_every)``, never below ``lr_end``; ``"cosine"``: cosine decay over
@@ -81,7 +81,7 @@ class TrainConfig:
             under ``mu'``, so the solver supervises ``Psi`` between and beyond the training
             parameters at no extra cost per step; these samples train ``Psi`` only (their
             dynamics gradient to the codes and the decoder is cut). Our extension, not the
-            paper's. On the Burgers benchmark (seeds 2-4, 0.5, docs/phirom.md) it lowered
+            paper's. On the Burgers benchmark (seeds 2-4, 0.5, docs/log/phirom.md) it lowered
             the error within the horizon and at the extrapolated mu; beyond the horizon
             at the interior mu it was unchanged or higher.
         mu_range: ``(low, high)`` box from which ``mu'`` is drawn uniformly, each a scalar
