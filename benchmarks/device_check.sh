@@ -11,6 +11,11 @@
 # reconstruction of GIOROM item 4 on 1440 sand flows (about 6 min).
 # `device_check.sh figures` profiles SparseToDense and re-measures bench_giorom and the
 # potentials (about 5 min).
+# `device_check.sh owed` runs what the notes of sessions 9-18 list as owed on an H100, in one
+# call (about 8 min): the `gpu`-marked tests, bench_phirom (item 8.6), bench_giorom (item
+# 7.5) and a shortened examples/phirom/kdv2d.py (KDV_STEPS optimiser steps, default 1500;
+# its checkpoint comes back in $OUT/kdv2d/ and a full run resumes from it; KDV_ARGS=--quick
+# for a dry run on a CPU).
 # `device_check.sh train-phirom` trains Phi-ROM on Burgers for five seeds to 5000 and 12000 steps
 # (acceptance item 8.4 across seeds and its "after full training" clause;
 # examples/phirom/burgers_seeds.py), about 5 ms per step on an H200.
@@ -26,8 +31,9 @@
 # The device budget of a session (15 min) holds one of them and the start-up (about 30 s in
 # the eighth session; a `recon` call took 460 s and a `figures` call 130 s).
 #
-# Wheels missing there (tensorly, fmm3dpy) travel in .whl/ and adk_open.pqr in .devdata/
-# (both ignored by git, named in the device tool's `carry`). Logs go to $OUT/device.log.
+# Wheels missing there (tensorly, fmm3dpy, exponax) travel in .whl/ and adk_open.pqr in
+# .devdata/ (both ignored by git, named in the device tool's `carry`; benchmarks/prepare_device.sh
+# fills them). Logs go to $OUT/device.log.
 # Every step has its own time limit, so one hang costs only its step; the whole script stays
 # under BUDGET seconds (default 560).
 set -u
@@ -84,6 +90,17 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
     step bench-mpm 45 python3 benchmarks/bench_mpm.py --quick
     step suite-on-gpu 150 python3 -m pytest -q -p no:cacheprovider -p no:benchmark --no-header -n 6 \
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
+fi
+if [ "$STAGE" = owed ]; then
+    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark --no-header \
+        tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
+        tests/lagrangian/mpm/test_solver.py
+    step bench-phirom 60 python3 benchmarks/bench_phirom.py
+    step bench-giorom 100 python3 benchmarks/bench_giorom.py
+    step kdv2d 240 python3 examples/phirom/kdv2d.py --out /tmp/kdv2d --steps "${KDV_STEPS:-1500}" \
+        ${KDV_ARGS:-}
+    mkdir -p "$OUT/kdv2d"
+    cp -r /tmp/kdv2d/kdv2d.json /tmp/kdv2d/*.png /tmp/kdv2d/ckpt_kdv2d "$OUT/kdv2d/" 2>/dev/null
 fi
 if [ "$STAGE" = train-phirom ]; then
     # the default ramp (2000 steps); PHIROM_RAMP=300 runs the earlier one; PHIROM_AUG=0.5
