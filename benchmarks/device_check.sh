@@ -26,7 +26,8 @@
 # (item 7.3; examples/giorom_sand.py; the CPU runs with 100-particle blocks are in
 # docs/log/giorom.md, tenth to twelfth sessions). The checkpoints come back in $OUT/giorom_<material>/ (a
 # later call resumes from them when they are carried back into giorom_resume/).
-# Each stage is sized for one device call; neither has run on a device yet (train-giorom was
+# Each stage is sized for one device call; owed, train-phirom and train-giorom have not run on
+# a device yet (owed was dry-run on the CPU with KDV_ARGS=--quick; train-giorom was
 # dry-run on the 2-core CPU with GIOROM_TRAJ=4 GIOROM_STEPS=20 GIOROM_ARGS="--frames 30").
 # The device budget of a session (15 min) holds one of them and the start-up (about 30 s in
 # the eighth session; a `recon` call took 460 s and a `figures` call 130 s).
