@@ -12,10 +12,10 @@
 # `device_check.sh figures` profiles SparseToDense and re-measures bench_giorom and the
 # potentials (about 5 min).
 # `device_check.sh owed` runs what the notes of sessions 9-18 list as owed on an H100, in one
-# call (about 8 min): the `gpu`-marked tests, bench_phirom (item 8.6), bench_giorom (item
-# 7.5) and a shortened examples/phirom/kdv2d.py (KDV_STEPS optimiser steps, default 1500;
-# its checkpoint comes back in $OUT/kdv2d/ and a full run resumes from it; KDV_ARGS=--quick
-# for a dry run on a CPU).
+# call (its step limits add up to 520 s; not yet timed on a GPU): the `gpu`-marked tests,
+# bench_phirom (item 8.6), bench_giorom (item 7.5) and a shortened examples/phirom/kdv2d.py
+# (KDV_STEPS optimiser steps, default 1500; its checkpoint comes back in $OUT/kdv2d/ and a
+# full run resumes from it; KDV_ARGS=--quick for a dry run on a CPU).
 # `device_check.sh train-phirom` trains Phi-ROM on Burgers for five seeds to 5000 and 12000 steps
 # (acceptance item 8.4 across seeds and its "after full training" clause;
 # examples/phirom/burgers_seeds.py), about 5 ms per step on an H200.
@@ -69,6 +69,12 @@ step() {  # step NAME SECONDS CMD...
     echo "--- $name: rc=$? in $((SECONDS - t0))s" | tee -a "$LOG"
 }
 
+gpu_tests() {  # the `gpu`-marked tests: GPU versus CPU agreement of every JAX path
+    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark \
+        --no-header tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
+        tests/lagrangian/mpm/test_solver.py
+}
+
 {
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
     python3 -c "import jax, numpy, numba, equinox, diffrax, optax; print('jax', jax.__version__,
@@ -79,9 +85,7 @@ equinox.__version__, 'diffrax', diffrax.__version__, 'optax', optax.__version__)
 
 STAGE=${1:-all}
 if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
-    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark --no-header \
-        tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
-        tests/lagrangian/mpm/test_solver.py
+    gpu_tests
     step bench-chebtucker 70 python3 benchmarks/bench_chebtucker.py --skip-compression \
         --points 1e7 --chebval-points 500 --no-protein
     step bench-potentials 120 python3 benchmarks/bench_potentials.py --pqr "$PQR"
@@ -93,9 +97,7 @@ if [ "$STAGE" = all ] || [ "$STAGE" = checks ]; then
         tests/potentials tests/funbat tests/rom tests/lagrangian tests/tensor
 fi
 if [ "$STAGE" = owed ]; then
-    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark --no-header \
-        tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
-        tests/lagrangian/mpm/test_solver.py
+    gpu_tests
     step bench-phirom 60 python3 benchmarks/bench_phirom.py
     step bench-giorom 100 python3 benchmarks/bench_giorom.py
     step kdv2d 240 python3 examples/phirom/kdv2d.py --out /tmp/kdv2d --steps "${KDV_STEPS:-1500}" \
@@ -138,9 +140,7 @@ if [ "$STAGE" = recon ]; then
     mkdir -p "$OUT/recon"
     cp /tmp/recon/*.eqx /tmp/recon/*.eqx.json "$OUT/recon/" 2>/dev/null
     tr '\r' '\n' < "$LOG" | grep -B2 -A14 "held-out sand trajectories" | tail -n 20
-    step gpu-tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider -p no:benchmark \
-        --no-header tests/test_gpu_agreement.py tests/tensor/test_chebtucker.py \
-        tests/lagrangian/mpm/test_solver.py
+    gpu_tests
 fi
 if [ "$STAGE" = figures ]; then
     # GIOROM's inference step with its operator profiled, and the potentials' JAX path
