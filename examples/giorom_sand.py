@@ -111,7 +111,7 @@ MODELS = ("constant_velocity", "GNS", "GIOROM")
 RATIO_BOUND, CV_BOUND = 2.0, 0.1
 # switches added after summaries had been written: left out of a run's settings while off,
 # so those summaries still match (giorom_seeds.py --reuse); add later switches here
-LATER_SWITCHES = ("giorom_accelerations",)
+LATER_SWITCHES = ("giorom_accelerations", "giorom_learning_rate")
 
 
 def _num(x: float) -> str:
@@ -175,7 +175,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "(GIOROM(acceleration_features=True); seventeenth session in "
                          "docs/log/giorom.md); its checkpoints and figures get an _acc suffix")
     ap.add_argument("--learning-rate", type=float, default=3e-4,
-                    help="Adam, cosine decay to 1%% of it (both steppers)")
+                    help="Adam, cosine decay to 1%% of it (both steppers, unless "
+                         "--giorom-learning-rate)")
+    ap.add_argument("--giorom-learning-rate", type=float, default=None,
+                    help="GIOROM's own learning rate (default: --learning-rate); its "
+                         "checkpoints and figures get an _lr<rate> suffix where it differs")
     ap.add_argument("--test", type=int, default=1,
                     help="held-out trajectories (MSE-20 is reported for each; the figures "
                          "show the first)")
@@ -187,7 +191,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("noise", "giorom_noise"):
         if not getattr(args, name) >= 0:
             ap.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    for name in ("wall_distance", "giorom_wall_distance"):
+    for name in ("wall_distance", "giorom_wall_distance", "learning_rate",
+                 "giorom_learning_rate"):
         value = getattr(args, name)
         if value is not None and not value > 0:
             ap.error(f"--{name.replace('_', '-')} must be > 0, got {value}")
@@ -245,6 +250,9 @@ def main(argv: list[str] | None = None) -> dict:
         args.giorom_wall_distance
     gio_tag = gio_tag if gio_wall == args.wall_distance else f"{gio_tag}_w{_num(gio_wall)}"
     gio_tag = f"{gio_tag}_acc" if args.giorom_accelerations else gio_tag
+    gio_lr = args.learning_rate if args.giorom_learning_rate is None else \
+        args.giorom_learning_rate
+    gio_tag = gio_tag if gio_lr == args.learning_rate else f"{gio_tag}_lr{_num(gio_lr)}"
     # the figures show both models
     fig_tag = gio_tag if args.noise == NOISE else f"{gio_tag}_gns_n{_num(args.noise)}"
     R_sparse = R / np.sqrt(args.fraction)
@@ -265,17 +273,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     timing = {}
     for name, model, builder, batch, ctag, extra in (
-            ("GNS", gns, b_full, args.batch, gns_tag, {"noise_std": args.noise}),
+            ("GNS", gns, b_full, args.batch, gns_tag,
+             {"noise_std": args.noise, "learning_rate": args.learning_rate}),
             ("GIOROM", gio, b_sparse, gio_batch, gio_tag,
              {"subset_size": n_sub, "subset_method": "fps",
-              "noise_std": args.giorom_noise})):
+              "noise_std": args.giorom_noise, "learning_rate": gio_lr})):
         t = time.time()
         trained, log = lg.train_stepper(model, train, builder=builder, steps=args.steps,
                                         batch_size=batch, key=jax.random.fold_in(model_key, 7),
                                         checkpoint=out / f"{args.material}_{name}{ctag}.eqx",
                                         checkpoint_every=100, progress=True,
-                                        loss=args.loss, learning_rate=args.learning_rate,
-                                        **extra)
+                                        loss=args.loss, **extra)
         timing[name] = f"{time.time() - t:.0f} s"
         if log.resumed_from is not None:
             timing[name] += f" (resumed at step {log.resumed_from})"

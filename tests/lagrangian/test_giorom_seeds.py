@@ -84,3 +84,14 @@ def test_find_summary_matches_arguments_and_seed(seeds_module, tmp_path):
     assert "giorom_accelerations" not in settings
     assert seeds_module.find_summary(
         tmp_path, 2, argv + ["--model-seed", "2", "--giorom-accelerations"]) is None
+    # so is GIOROM's own learning rate (nineteenth session)
+    assert "giorom_learning_rate" not in settings
+    assert seeds_module.find_summary(
+        tmp_path, 2, argv + ["--model-seed", "2", "--giorom-learning-rate", "1e-3"]) is None
+
+
+@pytest.mark.parametrize("flag", ["--learning-rate", "--giorom-learning-rate"])
+def test_learning_rates_must_be_positive(seeds_module, flag, capsys):
+    with pytest.raises(SystemExit):
+        seeds_module.giorom_sand.parse_args(["--quick", flag, "0"])
+    assert f"{flag} must be > 0" in capsys.readouterr().err
