@@ -76,6 +76,12 @@ def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> 
         if s.get("flows"):
             tot = {k: sum(f["mse20"][k] for f in s["flows"]) for k in giorom_sand.MODELS}
             run["ratio_all_held_out"] = tot["GIOROM"] / tot["GNS"]
+        ff = s.get("free_flight") or {}
+        if ff.get("n_flows"):
+            # rms one-step vertical drift over the training flows' free flight (summaries
+            # since the nineteenth session)
+            run["free_flight_rms"] = {"GNS": ff["GNS"]["rms"],
+                                      "GIOROM": ff["GIOROM_sparse"]["rms"]}
         runs.append(run)
     gns = np.array([r["gns_cv"] for r in runs])
     gio = np.array([r["giorom_cv"] for r in runs])
@@ -144,11 +150,14 @@ def main(argv: list[str] | None = None) -> dict:
 
     print(f"\n{res['material']}: MSE-20 on held-out trajectory {summaries[0]['held_out'][0]} "
           f"(fraction of constant velocity's), {res['n']} model seeds")
-    print(f"{'seed':>5s} {'GNS':>8s} {'GIOROM':>8s} {'GIO/GNS':>8s} {'all held-out':>13s}  pass")
+    print(f"{'seed':>5s} {'GNS':>8s} {'GIOROM':>8s} {'GIO/GNS':>8s} {'all held-out':>13s}  pass"
+          f"   free-flight drift rms: GNS, GIOROM")
+    nan = float("nan")
     for r in res["runs"]:
+        ff = r.get("free_flight_rms", {"GNS": nan, "GIOROM": nan})
         print(f"{r['model_seed']:5d} {r['gns_cv']:8.4f} {r['giorom_cv']:8.4f} "
-              f"{r['ratio']:8.2f} {r.get('ratio_all_held_out', float('nan')):13.2f}  "
-              f"{'yes' if r['pass'] else 'NO'}")
+              f"{r['ratio']:8.2f} {r.get('ratio_all_held_out', nan):13.2f}  "
+              f"{'yes' if r['pass'] else 'NO ':3s}  {ff['GNS']:8.3f} {ff['GIOROM']:8.3f}")
     lo, hi = res["mean_ratio_ci95"]
     print(f"runs with GIOROM/GNS <= {RATIO_BOUND:g} and both <= {CV_BOUND:g} x const-vel: "
           f"{res['n_pass']} of {res['n']}")

@@ -34,8 +34,13 @@ def test_aggregate_ratios_and_pass(seeds_module):
     s = [_summary(1, 1.0, 0.01, 0.03, flows=flows),   # GIOROM 3x GNS: outside
          _summary(2, 1.0, 0.02, 0.01),                # within
          _summary(3, 1.0, 0.05, 0.2)]                 # GIOROM above 0.1x const-vel: outside
+    s[1]["free_flight"] = {"n_flows": 3, "GNS": {"mean": 0.1, "rms": 0.12},
+                           "GIOROM_sparse": {"mean": 0.0, "rms": 0.05}, "giorom_closer": 1.0}
     res = seeds_module.aggregate(s, n_boot=2000)
     assert [r["pass"] for r in res["runs"]] == [False, True, False]
+    # the free-flight drift is carried where a summary has it
+    assert res["runs"][1]["free_flight_rms"] == {"GNS": 0.12, "GIOROM": 0.05}
+    assert "free_flight_rms" not in res["runs"][0]
     assert res["n"] == 3 and res["n_pass"] == 1
     # ratio of the seed means, not the mean of the ratios: (0.03+0.01+0.2) / (0.01+0.02+0.05)
     assert res["mean_ratio"] == pytest.approx(0.24 / 0.08, rel=1e-12)
@@ -95,3 +100,52 @@ def test_learning_rates_must_be_positive(seeds_module, flag, capsys):
     with pytest.raises(SystemExit):
         seeds_module.giorom_sand.parse_args(["--quick", flag, "0"])
     assert f"{flag} must be > 0" in capsys.readouterr().err
+
+
+class _ConstantAcceleration:
+    """A stepper stand-in that moves every particle with a fixed per-frame acceleration."""
+
+    n_history = 2
+    dtype = np.float64
+
+    def __init__(self, a):
+        import jax.numpy as jnp
+
+        self.a = jnp.asarray(a, jnp.float64)
+
+    def step(self, history, graph):
+        return 2 * history[-1] - history[-2] + self.a
+
+
+def test_free_flight_drift_reads_only_the_free_frames(seeds_module):
+    import jax
+
+    import tensorrom as tr
+    from tensorrom import lagrangian as lg
+
+    g = 1e-3                                     # per frame^2, downwards
+    t = np.arange(40.0)[:, None, None]
+    block = np.stack(np.meshgrid(np.linspace(0, 0.1, 4), np.linspace(0, 0.1, 4)), -1)
+    block = block.reshape(-1, 2)
+
+    def fall(y0, vy):                            # (40, 16, 2) exact free fall
+        x = block + [0.4, y0] + t * np.array([0.0, vy]) - 0.5 * g * t**2 * np.array([0, 1])
+        return np.maximum(x, 0.0)                # resting on the floor once it is reached
+
+    flows = np.stack([fall(0.8, 0.005), fall(0.05, -0.01), fall(0.2, 0.0)])
+    builder = lg.RadiusGraphBuilder.from_data(flows.reshape(-1, 16, 2), 0.1,
+                                              tr.Box([0, -1], [1, 1]), margin=3.0)
+    with jax.enable_x64(True):
+        # a model that lets blocks fall at 0.9 g: +0.1 g on every free frame
+        model = _ConstantAcceleration([0.0, -0.9 * g])
+        drift, index = seeds_module.giorom_sand.free_flight_drift(
+            model, flows, builder, unit=g, floor=0.05, n_frames=20)
+        # flow 1 starts at the floor and is left out. Flow 0 stays in the air for all 20
+        # windows. Flow 2 comes within 0.05 of the floor at frame 18 and is stopped by it at
+        # frame 21: its windows 15-20 would see the floor's push, and must not be read
+        assert index.tolist() == [0, 2]
+        np.testing.assert_allclose(drift, 0.1, rtol=1e-9)   # exact arithmetic up to rounding
+        # on a farthest-point subset the same
+        drift_sub, _ = seeds_module.giorom_sand.free_flight_drift(
+            model, flows, builder, unit=g, floor=0.05, n_sub=5, n_frames=20)
+        np.testing.assert_allclose(drift_sub, 0.1, rtol=1e-9)
