@@ -82,6 +82,10 @@ def aggregate(summaries: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> 
             # since the nineteenth session)
             run["free_flight_rms"] = {"GNS": ff["GNS"]["rms"],
                                       "GIOROM": ff["GIOROM_sparse"]["rms"]}
+        if s.get("fresh"):
+            # flows outside the data set (giorom_sand.py --fresh)
+            run["fresh"] = {k: s["fresh"][k] for k in
+                            ("n", "giorom_within_2x", "ratio_of_means")}
         runs.append(run)
     gns = np.array([r["gns_cv"] for r in runs])
     gio = np.array([r["giorom_cv"] for r in runs])
@@ -158,6 +162,14 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{r['model_seed']:5d} {r['gns_cv']:8.4f} {r['giorom_cv']:8.4f} "
               f"{r['ratio']:8.2f} {r.get('ratio_all_held_out', nan):13.2f}  "
               f"{'yes' if r['pass'] else 'NO ':3s}  {ff['GNS']:8.3f} {ff['GIOROM']:8.3f}")
+    if any("fresh" in r for r in res["runs"]):
+        print("fresh flows (giorom_sand.py --fresh): seed, flows, GIOROM <= "
+              f"{RATIO_BOUND:g}x GNS on, ratio of the mean MSE-20s")
+        for r in res["runs"]:
+            if "fresh" in r:
+                f = r["fresh"]
+                print(f"{r['model_seed']:5d} {f['n']:6d} {f['giorom_within_2x']:8.0%} "
+                      f"{f['ratio_of_means']:8.2f}")
     lo, hi = res["mean_ratio_ci95"]
     print(f"runs with GIOROM/GNS <= {RATIO_BOUND:g} and both <= {CV_BOUND:g} x const-vel: "
           f"{res['n_pass']} of {res['n']}")

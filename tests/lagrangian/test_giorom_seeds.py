@@ -41,6 +41,10 @@ def test_aggregate_ratios_and_pass(seeds_module):
     # the free-flight drift is carried where a summary has it
     assert res["runs"][1]["free_flight_rms"] == {"GNS": 0.12, "GIOROM": 0.05}
     assert "free_flight_rms" not in res["runs"][0]
+    s[2]["fresh"] = {"n": 8, "giorom_within_2x": 0.75, "ratio_of_means": 0.5, "flows": []}
+    res = seeds_module.aggregate(s, n_boot=10)
+    assert res["runs"][2]["fresh"] == {"n": 8, "giorom_within_2x": 0.75, "ratio_of_means": 0.5}
+    assert "fresh" not in res["runs"][1]
     assert res["n"] == 3 and res["n_pass"] == 1
     # ratio of the seed means, not the mean of the ratios: (0.03+0.01+0.2) / (0.01+0.02+0.05)
     assert res["mean_ratio"] == pytest.approx(0.24 / 0.08, rel=1e-12)
@@ -149,3 +153,23 @@ def test_free_flight_drift_reads_only_the_free_frames(seeds_module):
         drift_sub, _ = seeds_module.giorom_sand.free_flight_drift(
             model, flows, builder, unit=g, floor=0.05, n_sub=5, n_frames=20)
         np.testing.assert_allclose(drift_sub, 0.1, rtol=1e-9)
+
+
+def test_mse20_on_flows_and_landing(seeds_module):
+    sand = seeds_module.giorom_sand
+    t = np.arange(30.0)[:, None, None]
+    block = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1]])
+    fall = block + [0.5, 0.6] - 0.5e-3 * t**2 * np.array([0.0, 1.0])   # (30, 3, 2)
+    flows = np.stack([fall, fall - [0.0, 0.5]])          # the second nears the floor
+    exact = lambda init: fall[6:26] if np.allclose(init, fall[:6]) else (fall - [0, 0.5])[6:26]
+    still = lambda init: np.repeat(init[-1:], 20, axis=0)
+    table = sand.mse20_on_flows(flows, (exact, still), 20, 5)
+    assert table.shape == (2, 3)
+    np.testing.assert_allclose(table[:, 1], 0.0, atol=1e-20)       # the exact rollout
+    # constant velocity (x_5 + k (x_5 - x_4)) misses y_0 - a t^2 by a k (k + 1) at frame 5 + k;
+    # rollout_mse averages over frames, particles and the d coordinates
+    k = np.arange(1, 21)
+    np.testing.assert_allclose(table[:, 0], np.mean((0.5e-3 * k * (k + 1)) ** 2) / 2,
+                               rtol=1e-9)                          # float64 rounding only
+    assert np.all(table[:, 2] > table[:, 0])                       # standing still is worse
+    assert sand.lands_within(flows, 26, 0.05).tolist() == [False, True]
