@@ -122,11 +122,13 @@ if [ "$STAGE" = train-giorom ]; then
     step giorom-$MAT 520 python3 examples/giorom_sand.py --material "$MAT" \
         --trajectories "${GIOROM_TRAJ:-104}" --test 4 --steps "${GIOROM_STEPS:-10000}" \
         --latent 128 --message-passing 10 --workers "$WORKERS" \
-        --out "/tmp/giorom_$MAT" ${GIOROM_ARGS:-}
+        --fresh "${GIOROM_FRESH:-64}" --out "/tmp/giorom_$MAT" ${GIOROM_ARGS:-}
     mkdir -p "$OUT/giorom_$MAT"
     cp /tmp/giorom_$MAT/*.eqx* /tmp/giorom_$MAT/*.png /tmp/giorom_$MAT/summary_*.json \
         "$OUT/giorom_$MAT/" 2>/dev/null
     tr '\r' '\n' < "$LOG" | grep -A16 "held-out $MAT trajectory" | tail -n 20
+    # the same comparison over flows outside the data set (--fresh; nineteenth session)
+    tr '\r' '\n' < "$LOG" | grep -A2 "fresh flows (data seed"
 fi
 if [ "$STAGE" = recon ]; then
     # the figures owed on the GPU (Phi-ROM step, GIOROM inference step), then SparseToDense on
