@@ -10,7 +10,9 @@ Generates trajectories with the MLS-MPM simulator (``tensorrom.lagrangian.mpm``)
 with the same number of optimisation steps (``--budget``: the same batch of windows, or the
 same number of particle accelerations in the loss of every step), rolls both out on a held-out
 trajectory and prints the error table (MSE over 20 steps, over the full rollout, Chamfer
-distance, kinetic-energy error; the constant-velocity baseline for scale). Saves a
+distance, kinetic-energy error; the constant-velocity baseline for scale), each model's
+free-fall error over the free flight of the training flows, and with ``--fresh N`` the
+20-step comparison over N flows simulated outside the data set. Saves a
 paper-style figure (ground truth / GNS / GIOROM snapshots), an animation (GIF) and the
 numbers as ``OUT/summary_<material><tags>.json`` (``examples/giorom_seeds.py`` collects
 these over several model seeds).
