@@ -178,6 +178,40 @@ def lands_within(flows: np.ndarray, n_frames: int, floor: float) -> np.ndarray:
     return np.asarray(flows)[:, :n_frames, :, 1].min(axis=(1, 2)) < floor
 
 
+def plot_fresh(fresh: dict, stem: Path) -> list[Path]:
+    """Scatter of GIOROM's against GNS's MSE-20 (fractions of constant velocity's) over the
+    fresh flows of a summary (``fresh``), in the air and landing, with the 1x and 2x lines;
+    saved as ``stem.png`` / ``stem.pdf``."""
+    import matplotlib.pyplot as plt
+
+    m = np.array([[f["mse20"][k] for k in MODELS] for f in fresh["flows"]])
+    lands = np.array([f["lands"] for f in fresh["flows"]], bool)
+    gns, gio = m[:, 1] / m[:, 0], m[:, 2] / m[:, 0]
+    with tr.plot.style():
+        fig, ax = plt.subplots(figsize=(tr.plot.PAGE_WIDTH / 2, tr.plot.PAGE_WIDTH / 2))
+        for mask, label, marker in ((~lands, "in the air", "o"), (lands, "landing", "^")):
+            if mask.any():
+                ax.scatter(gns[mask], gio[mask], s=12, marker=marker, label=label)
+        lo = 0.5 * min(gns.min(), gio.min())
+        hi = 2.0 * max(gns.max(), gio.max())
+        grid = np.array([lo, hi])
+        ax.plot(grid, grid, "k-", lw=0.8, label="GIOROM = GNS")
+        ax.plot(grid, RATIO_BOUND * grid, "k--", lw=0.8, label=f"GIOROM = {RATIO_BOUND:g} x GNS")
+        ax.axhline(CV_BOUND, color="0.6", lw=0.6)
+        ax.axvline(CV_BOUND, color="0.6", lw=0.6)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("GNS MSE-20 / constant velocity")
+        ax.set_ylabel("GIOROM MSE-20 / constant velocity")
+        ax.set_title(f"{fresh['n']} fresh flows")
+        ax.legend(fontsize="small")
+        paths = tr.plot.savefig(fig, stem)
+        plt.close(fig)
+    return paths
+
+
 def _num(x: float) -> str:
     """A number for file names: 0.0001 -> '0p0001' (no '.', which would read as a suffix)."""
     return f"{x:g}".replace(".", "p")
@@ -616,6 +650,8 @@ def main(argv: list[str] | None = None) -> dict:
                     ax.set_ylabel(label)
         paths = tr.plot.savefig(fig, out / f"giorom_{args.material}{fig_tag}_rollout")
         plt.close(fig)
+        if fresh:
+            paths += plot_fresh(fresh, out / f"giorom_{args.material}{fig_tag}_fresh")
 
         fig, axes = plt.subplots(1, 3, figsize=(tr.plot.PAGE_WIDTH, 2.2))
         arts = []

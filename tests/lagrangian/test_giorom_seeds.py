@@ -173,3 +173,11 @@ def test_mse20_on_flows_and_landing(seeds_module):
                                rtol=1e-9)                          # float64 rounding only
     assert np.all(table[:, 2] > table[:, 0])                       # standing still is worse
     assert sand.lands_within(flows, 26, 0.05).tolist() == [False, True]
+
+
+def test_plot_fresh_writes_the_figure(seeds_module, tmp_path):
+    flows = [{"lands": la, "mse20": {"constant_velocity": 1.0, "GNS": g, "GIOROM": i}}
+             for la, g, i in ((False, 0.01, 0.005), (True, 0.3, 0.05), (False, 0.002, 0.006))]
+    paths = seeds_module.giorom_sand.plot_fresh({"n": 3, "flows": flows}, tmp_path / "fresh")
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    assert all(p.stat().st_size > 0 for p in paths)
