@@ -181,3 +181,29 @@ def test_plot_fresh_writes_the_figure(seeds_module, tmp_path):
     paths = seeds_module.giorom_sand.plot_fresh({"n": 3, "flows": flows}, tmp_path / "fresh")
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_pool_fresh_over_seeds_and_flows(seeds_module):
+    def fresh(gio):
+        gns = (0.01, 0.02, 0.4)
+        return {"n": 3, "data_seed": 10001, "giorom_within_2x": None, "ratio_of_means": None,
+                "flows": [{"lands": k == 2, "mse20": {"constant_velocity": 1.0, "GNS": g,
+                                                      "GIOROM": i}}
+                          for k, (g, i) in enumerate(zip(gns, gio))]}
+
+    f = [fresh((0.03, 0.01, 0.1)), fresh((0.01, 0.05, 0.2))]
+    res = seeds_module.pool_fresh(f, n_boot=200)
+    assert (res["n_seeds"], res["n_flows"], res["n_landing"]) == (2, 3, 1)
+    # pairs within 2x: (0.03 > 0.02) no, yes, yes; yes, (0.05 > 0.04) no, yes -> 4 of 6
+    assert res["all"]["within_2x"] == 4 / 6
+    np.testing.assert_allclose(res["all"]["ratio_of_means"], 0.40 / 0.86)
+    np.testing.assert_allclose(res["in_the_air"]["ratio_of_means"], 0.10 / 0.06)
+    np.testing.assert_allclose(res["landing"]["ratio_of_means"], 0.3 / 0.8)
+    lo, hi = res["all"]["ratio_ci95"]
+    assert lo <= res["all"]["ratio_of_means"] <= hi
+    # aggregate pools them only when every summary has the same fresh flows
+    s = [_summary(1, 1.0, 0.01, 0.01), _summary(2, 1.0, 0.02, 0.01)]
+    s[0]["fresh"], s[1]["fresh"] = f
+    assert seeds_module.aggregate(s, n_boot=10)["fresh_pooled"]["n_seeds"] == 2
+    s[1]["fresh"] = dict(f[1], data_seed=7)
+    assert "fresh_pooled" not in seeds_module.aggregate(s, n_boot=10)
