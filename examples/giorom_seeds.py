@@ -127,9 +127,8 @@ def pool_fresh(fresh: list[dict], *, n_boot: int = 10_000, seed: int = 0) -> dic
         for _ in range(n_boot):
             rs, rf = rng.integers(0, S, S), rng.integers(0, F, F)
             boot.append(i[np.ix_(rs, rf)].mean() / g[np.ix_(rs, rf)].mean())
-        out[name] = {"within_2x": float(np.mean(i <= RATIO_BOUND * g)),
-                     "ratio_of_means": float(i.mean() / g.mean()),
-                     "ratio_ci95": [float(q) for q in np.percentile(boot, [2.5, 97.5])]}
+        out[name] = giorom_sand.compare_errors(g, i) | {
+            "ratio_ci95": [float(q) for q in np.percentile(boot, [2.5, 97.5])]}
     return out
 
 
