@@ -64,8 +64,11 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
         for k, c in ((0, "0.6"), (n_steps // 2, "C0"), (n_steps - 1, "C1")):
             axes[1].scatter(truth[k, :, 0], truth[k, :, 1], s=14, marker="o",
                             facecolors="none", edgecolors=c, linewidths=0.6)
-            axes[1].scatter(pred[k, :, 0], pred[k, :, 1], s=2, c=c)
+            axes[1].scatter(pred[k, :, 0], pred[k, :, 1], s=2, c=c,
+                            label=f"step {k + 1} of {n_steps}")
         axes[1].set_aspect("equal")
+        axes[1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small",
+                       markerscale=3, frameon=False)
         axes[1].set_title("truth (rings) vs GIOROM + SparseToDense (dots)")
         paths = plot.savefig(fig, out / "giorom_demo")
         plt.close(fig)
