@@ -15,7 +15,9 @@ on the scattered points; for the grid its time is that per-target cost times the
 nodes (stated). Wall time and the process's CPU time (all threads) are both reported: on a
 shared machine the CPU time is the steadier measure of work. The JAX path
 (``backend="jax"``: short range on a padded cell list, ChebTucker evaluation) is timed on the
-scattered points on the default JAX device.
+scattered points on the default JAX device. At the scattered points both the range split
+(``method="split"``) and the default ``method="auto"`` (``choose_method``: the direct sum where
+it is cheaper) are timed.
 
 Usage: python benchmarks/bench_potentials.py [--quick] [--pqr FILE] [--grid 128]
        [--points 100000] [--repeats 3] [--rtol 1e-6] [--no-jax]
@@ -77,7 +79,14 @@ def main(argv=None):
 
     from tensorrom.data import Box, TensorGrid
     from tensorrom.io import read_pqr
-    from tensorrom.potentials import coulomb, coulomb_on_grid, direct_sum
+    from tensorrom.potentials import (
+        choose_method,
+        coulomb,
+        coulomb_on_grid,
+        direct_energy,
+        direct_sum,
+        energy,
+    )
 
     path = args.pqr
     if path is None:
@@ -98,7 +107,10 @@ def main(argv=None):
 
     # warm-up (Numba compilation, JAX tracing) on a tiny problem, not timed
     small = mol.subset(np.arange(min(200, mol.n)))
-    coulomb(small, pts[:100], args.rtol, min_distance=0.0)
+    coulomb(small, pts[:100], args.rtol, min_distance=0.0, method="split")
+    coulomb(small, pts[:100], args.rtol, min_distance=0.0, method="direct")
+    energy(small, method="split")
+    direct_energy(small)
     coulomb_on_grid(small, TensorGrid.uniform(box, 8), args.rtol, min_distance=0.0)
 
     # references: exact direct sums
@@ -114,14 +126,19 @@ def main(argv=None):
         lambda: coulomb_on_grid(mol, grid, args.rtol, min_distance=0.0), args.repeats)
     rows.append(("grid", "tensorrom", t_ours, c_ours,
                  *errors(fld.values.reshape(-1)[check], ref_grid)))
-    v_pts, t_ours_p, c_ours_p = median_time(lambda: coulomb(mol, pts, args.rtol, min_distance=0.0),
-                                  args.repeats)
-    rows.append(("points", "tensorrom", t_ours_p, c_ours_p, *errors(v_pts, ref_pts)))
+    v_pts, t_ours_p, c_ours_p = median_time(
+        lambda: coulomb(mol, pts, args.rtol, min_distance=0.0, method="split"), args.repeats)
+    rows.append(("points", "tensorrom split", t_ours_p, c_ours_p, *errors(v_pts, ref_pts)))
+    auto = choose_method(mol.n, pts.shape[0])
+    v_auto, t_auto, c_auto = median_time(
+        lambda: coulomb(mol, pts, args.rtol, min_distance=0.0), args.repeats)
+    rows.append(("points", f"tensorrom auto (-> {auto})", t_auto, c_auto,
+                 *errors(v_auto, ref_pts)))
     t_jax = None
     if not args.no_jax:
         v_jax, t_jax, c_jax = median_time(
-            lambda: np.asarray(coulomb(mol, pts, args.rtol, min_distance=0.0, backend="jax")),
-            args.repeats)
+            lambda: np.asarray(coulomb(mol, pts, args.rtol, min_distance=0.0, backend="jax",
+                                       method="split")), args.repeats)
         rows.append(("points", "tensorrom (jax)", t_jax, c_jax, *errors(v_jax, ref_pts)))
     t_fmm = t_fmm_p = None
     if have_fmm:
@@ -153,10 +170,19 @@ def main(argv=None):
         print(f"grid:   fmm3dpy / tensorrom = {t_fmm / t_ours:.2f}x wall, "
               f"{c_fmm / c_ours:.2f}x CPU (direct / tensorrom = {t_direct_grid / t_ours:.1f}x)")
         jax_ratio = "" if t_jax is None else f", fmm3dpy / tensorrom-jax = {t_fmm_p / t_jax:.2f}x"
-        print(f"points: fmm3dpy / tensorrom = {t_fmm_p / t_ours_p:.2f}x{jax_ratio} "
-              f"(direct / tensorrom = {t_direct / t_ours_p:.2f}x)")
+        print(f"points: fmm3dpy / tensorrom split = {t_fmm_p / t_ours_p:.2f}x{jax_ratio} "
+              f"(direct / tensorrom split = {t_direct / t_ours_p:.2f}x)")
+        print(f"points: fmm3dpy / tensorrom auto (-> {auto}) = {t_fmm_p / t_auto:.2f}x")
     else:
         print("fmm3dpy not installed: pip install 'tensorrom[fmm]' for the FMM anchor")
+
+    # the energy: the range split (O(N), rtol 1e-8) against the O(N^2) pair sum, and what
+    # method="auto" picks
+    e_split, t_es, _ = median_time(lambda: energy(mol, method="split"), args.repeats)
+    e_dir, t_ed, _ = median_time(lambda: direct_energy(mol), args.repeats)
+    print(f"energy: split {t_es:.3f} s, direct {t_ed:.3f} s (split / direct = "
+          f"{t_es / t_ed:.1f}x, rel. difference {abs(e_split - e_dir) / abs(e_dir):.1e}); "
+          f"auto -> {choose_method(mol.n, quantity='energy')}")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ References:
 """
 
 from ._coulomb import COULOMB_KCAL as COULOMB_KCAL
+from ._coulomb import choose_method as choose_method
 from ._coulomb import coulomb as coulomb
 from ._coulomb import coulomb_on_grid as coulomb_on_grid
 from ._coulomb import direct_energy as direct_energy
+from ._coulomb import direct_field as direct_field
 from ._coulomb import direct_sum as direct_sum
 from ._coulomb import energy as energy
 from ._coulomb import field as field
@@ -51,7 +53,9 @@ __all__ = [
     "field",
     "energy",
     "direct_sum",
+    "direct_field",
     "direct_energy",
+    "choose_method",
     "nacl_cluster",
     "nacl_slab",
     "COULOMB_KCAL",

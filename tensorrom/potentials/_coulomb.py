@@ -29,6 +29,7 @@ from .._validate import check_positive_float
 from ..data import Box, Field, PointCloud, TensorGrid
 from ..tensor import ChebTucker
 from ..tensor._chebyshev import derivative_coefficients
+from ._gaussian_sums import _check_rtol
 from ._long_range import evaluate_points, long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
@@ -40,13 +41,25 @@ from ._short_range import (
 )
 from ._split import RangeSplit
 
-__all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direct_energy",
-           "COULOMB_KCAL"]
+__all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direct_field",
+           "direct_energy", "choose_method", "COULOMB_KCAL"]
 
 COULOMB_KCAL = 332.0637
 """Coulomb constant in kcal·Å/(mol·e²): potential [e/Å] x 332.0637 = kcal/mol/e."""
 
 _POINTS_BETA_LENGTH = 16.0  # default split of coulomb(): see RangeSplit.choose(max_beta_length)
+
+_METHODS = ("auto", "split", "direct")
+# The cost model of method="auto" (choose_method), in units of one term q_j/r_ij of the direct
+# sum. Measured on a 2-core x86-64 CPU (2026-12-06; benchmarks/bench_potentials.py, adk_open.pqr
+# and four copies of it side by side, 10^5 random points, rtol 1e-6; energies of adk_open and
+# NaCl clusters up to 13 824 ions at rtol 1e-8). Both methods run on all cores, so the ratios
+# carry over to other CPUs to within a small factor; near the crossover the two cost the same.
+_SPLIT_PER_PARTICLE = 1.2e5  # long-range ChebTucker build (reduced HOSVD), per particle
+_SPLIT_PER_TARGET = {"potential": 3.0e3,  # cell-list short range + Tucker evaluation
+                     "field": 9.0e3}      # the same with three derivative evaluations
+_DIRECT_PER_PAIR = {"potential": 1.0, "field": 1.0}  # a field term costs as much (measured)
+_ENERGY_SPLIT_PER_PARTICLE = 1.5e5  # build at rtol 1e-8 + short range at the particles
 
 
 @numba.njit(cache=True, parallel=True)
@@ -67,6 +80,34 @@ def _direct(targets, coords, charges, out, min_r2):
             if r2 > 0.0:
                 acc += charges[j] / math.sqrt(r2)
         out[i] = acc
+        min_r2[i] = best
+
+
+@numba.njit(cache=True, parallel=True)
+def _direct_field(targets, coords, charges, out, min_r2):
+    m = targets.shape[0]
+    n = coords.shape[0]
+    for i in numba.prange(m):
+        tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
+        ex = 0.0
+        ey = 0.0
+        ez = 0.0
+        best = np.inf
+        for j in range(n):
+            dx = tx - coords[j, 0]
+            dy = ty - coords[j, 1]
+            dz = tz - coords[j, 2]
+            r2 = dx * dx + dy * dy + dz * dz
+            if r2 < best:
+                best = r2
+            if r2 > 0.0:
+                w = charges[j] / (r2 * math.sqrt(r2))
+                ex += w * dx
+                ey += w * dy
+                ez += w * dz
+        out[i, 0] = ex
+        out[i, 1] = ey
+        out[i, 2] = ez
         min_r2[i] = best
 
 
@@ -113,6 +154,132 @@ def direct_sum(particles: PointCloud, targets: Any, *, min_distance: float = 1e-
     return out
 
 
+def direct_field(particles: PointCloud, targets: Any, *, min_distance: float = 1e-3,
+                 chunk: int = 1 << 16) -> np.ndarray:
+    r"""Direct :math:`O(NM)` field :math:`E(x) = \sum_j q_j (x - x_j)/|x - x_j|^3` (e/Å², (M, 3)),
+    in target chunks (Numba, parallel over targets). The reference for :func:`field`.
+
+    Args:
+        particles: PointCloud (N, 3), Å, with ``charge`` (e).
+        targets: (M, 3) points or a PointCloud (Å).
+        min_distance: targets closer than this to a particle raise ValueError (Å).
+        chunk: targets per chunk.
+    """
+    coords, charges = particle_arrays(particles)
+    t = target_array(targets)
+    min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+    out = np.empty((t.shape[0], 3))
+    min_r2 = np.empty(t.shape[0])
+    for s in range(0, t.shape[0], chunk):
+        _direct_field(t[s:s + chunk], coords, charges, out[s:s + chunk], min_r2[s:s + chunk])
+    _raise_too_close(min_r2, min_distance, "target")
+    return out
+
+
+def _direct_sum_jax(t: np.ndarray, coords: np.ndarray, charges: np.ndarray,
+                    min_distance: float):
+    """The direct sum under JAX on the default device (float64 in a scoped
+    ``jax.enable_x64(True)``), targets in chunks of at most 2^22 pair terms; a JAX array."""
+    import jax
+    import jax.numpy as jnp
+
+    m, n = t.shape[0], coords.shape[0]
+    chunk = int(min(max(1, _DIRECT_JAX_TERMS // max(n, 1)), max(m, 1)))
+    n_chunks = -(-m // chunk)
+    padded = np.zeros((n_chunks * chunk, 3))
+    padded[:m] = t
+    with jax.enable_x64(True):
+        v, min_r2 = _direct_jax_kernel()(jnp.asarray(padded.reshape(n_chunks, chunk, 3)),
+                                         jnp.asarray(coords, dtype=jnp.float64),
+                                         jnp.asarray(charges, dtype=jnp.float64))
+        v = v.reshape(-1)[:m]
+        min_r2 = np.asarray(min_r2).reshape(-1)[:m]
+    _raise_too_close(min_r2, min_distance, "target")
+    return v
+
+
+_DIRECT_JAX = None
+_DIRECT_JAX_TERMS = 1 << 22  # pair terms per chunk of the JAX direct sum (32 MiB in float64)
+
+
+def _direct_jax_kernel():
+    global _DIRECT_JAX
+    if _DIRECT_JAX is None:
+        import jax
+        import jax.numpy as jnp
+
+        def one(tc, coords, charges):  # tc (chunk, 3)
+            d = tc[:, None, :] - coords[None, :, :]
+            r2 = jnp.sum(d * d, axis=-1)
+            pos = r2 > 0.0
+            inv = jnp.where(pos, 1.0 / jnp.sqrt(jnp.where(pos, r2, 1.0)), 0.0)
+            return inv @ charges, jnp.min(r2, axis=1)
+
+        @jax.jit
+        def kernel(tcs, coords, charges):
+            return jax.lax.map(lambda tc: one(tc, coords, charges), tcs)
+
+        _DIRECT_JAX = kernel
+    return _DIRECT_JAX
+
+
+def choose_method(n_particles: int, n_targets: int | None = None, *,
+                  quantity: str = "potential") -> str:
+    r"""The method ``method="auto"`` picks: ``"direct"`` or ``"split"`` (range-separated
+    ChebTucker), whichever a cost model calls cheaper.
+
+    The direct sum costs :math:`c\,NM` (:math:`N^2` for the energy) and is exact. The range
+    split costs a build of the long-range ChebTucker in about :math:`1.2\cdot10^5 N` units of
+    one direct term, plus about :math:`3\cdot10^3` units per target (short range and Tucker
+    evaluation; :math:`9\cdot10^3` for the field), so it pays only when both N and M are large:
+    on a 2-core CPU the direct sum is faster for fewer than about 3000 particles at any number
+    of points, and for fewer than about :math:`10^5` points at any number of particles; the
+    energy's direct sum is faster below about :math:`1.5\cdot10^5` particles. Grids
+    (:func:`coulomb_on_grid`) always use the split, whose grid evaluation is far cheaper per
+    node. The constants were measured on a 2-core x86-64 CPU
+    (``benchmarks/bench_potentials.py``); both methods use all cores, so the choice carries over
+    to other machines to within a small factor, and near the crossover both cost the same.
+
+    Args:
+        n_particles: N, the number of charges.
+        n_targets: M, the number of target points (``"potential"``, ``"field"``); ignored for
+            ``"energy"``.
+        quantity: ``"potential"``, ``"field"`` or ``"energy"``.
+
+    Returns:
+        ``"direct"`` or ``"split"``.
+    """
+    if quantity not in ("potential", "field", "energy"):
+        raise ValueError(f"quantity must be 'potential', 'field' or 'energy', got {quantity!r}")
+    n = int(n_particles)
+    if n < 0:
+        raise ValueError(f"n_particles must be >= 0, got {n_particles}")
+    if quantity == "energy":
+        return "direct" if float(n) * n <= _ENERGY_SPLIT_PER_PARTICLE * n else "split"
+    if n_targets is None:
+        raise ValueError(f"n_targets is needed for quantity={quantity!r}")
+    m = int(n_targets)
+    if m < 0:
+        raise ValueError(f"n_targets must be >= 0, got {n_targets}")
+    direct = _DIRECT_PER_PAIR[quantity] * float(n) * m
+    split = _SPLIT_PER_PARTICLE * n + _SPLIT_PER_TARGET[quantity] * m
+    return "direct" if direct <= split else "split"
+
+
+def _resolve_method(method: Any, explicit_split: bool, n: int, m: int | None,
+                    quantity: str) -> str:
+    """Checks ``method`` and resolves ``"auto"``; an explicit split (``split``, ``long_part``
+    or split options) always means the range split."""
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if method == "direct" and explicit_split:
+        raise ValueError("method='direct' takes no split, long_part or split options "
+                         "(they configure the range split)")
+    if method == "auto":
+        return "split" if explicit_split else choose_method(n, m, quantity=quantity)
+    return method
+
+
 def direct_energy(particles: PointCloud, *, min_distance: float = 1e-6) -> float:
     r"""Direct :math:`O(N^2)` pair energy :math:`\frac12\sum_{i\ne j} q_iq_j/r_{ij}` (e²/Å).
 
@@ -157,12 +324,16 @@ def _union_box(*arrays: np.ndarray) -> Box:
 def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
             split: RangeSplit | None = None, backend: str = "numba",
             min_distance: float = 1e-3, long_part: ChebTucker | None = None,
-            **split_options) -> Any:
+            method: str = "auto", **split_options) -> Any:
     r"""Full Coulomb potential :math:`V(x) = \sum_j q_j/|x - x_j|` at targets (e/Å).
 
-    Long-range part: :func:`long_range` (ChebTucker, evaluated at the targets); short-range
-    part: :func:`short_range` (cell list). Relative accuracy about ``rtol`` of
-    :math:`\sum_j |q_j|/r_j`, typically much better relative to ``max |V|``.
+    Range split (``method="split"``): the long-range part by :func:`long_range` (ChebTucker,
+    evaluated at the targets), the short-range part by :func:`short_range` (cell list).
+    Relative accuracy about ``rtol`` of :math:`\sum_j |q_j|/r_j`, typically much better
+    relative to ``max |V|``. At scattered points the build of the long-range part is a fixed
+    cost that the direct sum often undercuts, so ``method="auto"`` (the default) uses the
+    exact direct sum where :func:`choose_method` calls it cheaper (fewer than about 3000
+    particles, or fewer than about :math:`10^5` points, on a CPU).
 
     Args:
         particles: :class:`PointCloud` (N, 3), Å, with a ``charge`` feature (e).
@@ -176,6 +347,10 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
             particle then omits that particle's term.
         long_part: the long-range ChebTucker already built by :func:`long_range` with this
             ``split`` (reused, e.g. for several target sets); needs ``split``.
+        method: ``"auto"`` (default: :func:`choose_method`; always the split when
+            ``split``, ``long_part`` or split options are given), ``"split"`` (range split)
+            or ``"direct"`` (exact :math:`O(NM)` sum, :func:`direct_sum`; under JAX with
+            ``backend="jax"``).
         **split_options: ``beta``, ``r_cut``, ``degree``, ``padding``,
             ``max_beta_length`` for :meth:`RangeSplit.choose` (default here
             ``max_beta_length=16``: a longer cutoff and lower Tucker ranks than on grids,
@@ -187,8 +362,17 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     References:
         Benner, Khoromskaia, Khoromskij, SIAM J. Sci. Comput. 40(2) (2018).
     """
-    coords, _ = particle_arrays(particles)
+    coords, charges = particle_arrays(particles)
     t = target_array(targets)
+    if backend not in ("numba", "jax"):
+        raise ValueError(f"backend must be 'numba' or 'jax', got {backend!r}")
+    explicit = split is not None or long_part is not None or bool(split_options)
+    if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "potential") == "direct":
+        _check_rtol(rtol)
+        min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+        if backend == "jax":
+            return _direct_sum_jax(t, coords, charges, min_distance)
+        return direct_sum(particles, t, min_distance=min_distance)
     if split is None:
         # scattered targets: each costs r1 r2 r3 in the long-range evaluation, so a longer
         # default cutoff (beta L_max <= 16, lower ranks) pays off (see RangeSplit.choose)
@@ -241,14 +425,19 @@ def coulomb_on_grid(particles: PointCloud, grid: TensorGrid, rtol: float = 1e-6,
 
 def field(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
           split: RangeSplit | None = None, min_distance: float = 1e-3,
-          **split_options) -> np.ndarray:
+          method: str = "auto", **split_options) -> np.ndarray:
     r"""Electric field :math:`E = -\nabla V = \sum_j q_j (x - x_j)/|x - x_j|^3` at targets
-    (e/Å², (M, 3)): the ChebTucker gradient of the long-range part (derivative coefficients,
-    evaluated through GEMMs) plus the analytic short-range gradient. Arguments as in
-    :func:`coulomb`.
+    (e/Å², (M, 3)). Range split: the ChebTucker gradient of the long-range part (derivative
+    coefficients, evaluated through GEMMs) plus the analytic short-range gradient. Arguments
+    as in :func:`coulomb`; ``method="auto"`` uses :func:`direct_field` where
+    :func:`choose_method` calls it cheaper.
     """
     coords, _ = particle_arrays(particles)
     t = target_array(targets)
+    explicit = split is not None or bool(split_options)
+    if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "field") == "direct":
+        _check_rtol(rtol)
+        return direct_field(particles, t, min_distance=min_distance)
     split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
     split.box.check_contains(t, "targets", atol=1e-9)
     short = short_range_field(particles, t, split, min_distance=min_distance)
@@ -263,9 +452,9 @@ def field(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
 
 
 def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | None = None,
-           min_distance: float = 1e-6, **split_options) -> float:
-    r"""Electrostatic energy :math:`E = \frac12\sum_{i\ne j} q_iq_j/r_{ij}` (e²/Å) in
-    :math:`O(N)` through the range split:
+           min_distance: float = 1e-6, method: str = "auto", **split_options) -> float:
+    r"""Electrostatic energy :math:`E = \frac12\sum_{i\ne j} q_iq_j/r_{ij}` (e²/Å), in
+    :math:`O(N)` through the range split (``method="split"``):
 
     .. math::
         E = \frac12\sum_i q_i\Big(V_{long}(x_i) - q_i\frac{2\beta}{\sqrt\pi}
@@ -280,6 +469,10 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
         split: explicit :class:`RangeSplit`.
         min_distance: two particles closer than this raise ValueError (Å); coincident
             particles always do.
+        method: ``"auto"`` (default), ``"split"`` or ``"direct"`` (:func:`direct_energy`,
+            exact, :math:`O(N^2)`). The split's constant is large: on a CPU the direct sum is
+            faster below about :math:`1.5\cdot10^5` particles, and ``"auto"`` uses it there
+            (:func:`choose_method`); given ``split`` or split options, it uses the split.
         **split_options: passed to :meth:`RangeSplit.choose`.
 
     Returns:
@@ -292,6 +485,10 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
     if coords.shape[0] < 2:
         raise ValueError(f"particles must hold at least 2 particles, got {coords.shape[0]}")
     min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
+    explicit = split is not None or bool(split_options)
+    if _resolve_method(method, explicit, coords.shape[0], None, "energy") == "direct":
+        _check_rtol(rtol)
+        return direct_energy(particles, min_distance=min_distance)
     split = _resolve_split(split, rtol, Box.bounding(coords), coords.shape[0], split_options)
     short, min_r2 = _short_numba(coords, charges, coords, split, True)
     _raise_coincident(min_r2, min_distance)

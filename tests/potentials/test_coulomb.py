@@ -40,14 +40,14 @@ def nacl8():
 def test_nacl8_potential_matches_direct_sum(nacl8):
     # acceptance 2: 1000 random targets >= 0.5 A from every ion, 1e-6 relative to max |V|
     t = targets_away_from(nacl8.coords, 1000, 0.5, 2.0, seed=1)
-    v = coulomb(nacl8, t, rtol=1e-6)
+    v = coulomb(nacl8, t, rtol=1e-6, method="split")
     ref = direct_sum(nacl8, t)
     assert np.max(np.abs(v - ref)) / np.max(np.abs(ref)) <= 1e-6
 
 
 def test_nacl8_energy_matches_direct_pair_sum(nacl8):
     # acceptance 2: RS energy vs the O(N^2) pair sum, 1e-8 relative
-    e = energy(nacl8, rtol=1e-8)
+    e = energy(nacl8, rtol=1e-8, method="split")
     ref = direct_energy(nacl8)
     assert abs(e - ref) / abs(ref) <= 1e-8
     # Madelung check of sign and size: the bulk energy per ion is -M / (2 a) with
@@ -95,7 +95,7 @@ def test_blas_evaluation_matches_chebtucker_evaluate(rng):
 def test_field_matches_direct_field():
     pc = nacl_cluster(4, vacancies=3, seed=0)
     t = targets_away_from(pc.coords, 100, 0.8, 1.5, seed=2)
-    e = field(pc, t, rtol=1e-7)
+    e = field(pc, t, rtol=1e-7, method="split")
     d = t[:, None, :] - pc.coords[None]
     r = np.linalg.norm(d, axis=-1)
     ref = np.einsum("mn,mnk->mk", pc["charge"][None] / r**3, d)
@@ -115,8 +115,8 @@ def test_coulomb_on_grid_matches_direct(rng):
 def test_jax_backend_agrees():
     pc = nacl_cluster(4, vacancies=1, seed=2)
     t = targets_away_from(pc.coords, 200, 0.5, 2.0, seed=3)
-    a = coulomb(pc, t, rtol=1e-6)
-    b = np.asarray(coulomb(pc, t, rtol=1e-6, backend="jax"))
+    a = coulomb(pc, t, rtol=1e-6, method="split")
+    b = np.asarray(coulomb(pc, t, rtol=1e-6, backend="jax", method="split"))
     # same long-range tensor; the short parts differ by the erfc table (<= 2e-10 per pair)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
 
@@ -126,8 +126,8 @@ def test_potential_is_translation_invariant():
     t = targets_away_from(pc.coords, 50, 0.6, 1.0, seed=4)
     shift = np.array([13.0, -7.5, 2.25])
     moved = PointCloud(pc.coords + shift, {"charge": pc["charge"]})
-    a = coulomb(pc, t, rtol=1e-7)
-    b = coulomb(moved, t + shift, rtol=1e-7)
+    a = coulomb(pc, t, rtol=1e-7, method="split")
+    b = coulomb(moved, t + shift, rtol=1e-7, method="split")
     # both within 1e-7 of the exact (invariant) potential
     assert np.max(np.abs(a - b)) / np.max(np.abs(a)) <= 2e-7
 
@@ -217,15 +217,19 @@ def test_infinite_targets(nacl8):
         coulomb(nacl8, np.array([[0.0, np.inf, 0.0]]))
 
 
-def test_target_on_a_particle(nacl8):
+@pytest.mark.parametrize("method", ["auto", "split", "direct"])
+def test_target_on_a_particle(nacl8, method):
     with pytest.raises(ValueError, match="min_distance"):
-        coulomb(nacl8, nacl8.coords[:2] + 1e-4)
+        coulomb(nacl8, nacl8.coords[:2] + 1e-4, method=method)
+    with pytest.raises(ValueError, match="min_distance"):
+        field(nacl8, nacl8.coords[:2] + 1e-4, method=method)
 
 
-def test_coincident_particles_in_energy():
+@pytest.mark.parametrize("method", ["auto", "split", "direct"])
+def test_coincident_particles_in_energy(method):
     pc = PointCloud(np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 0, 0]]), {"charge": [1.0, -1, 1]})
     with pytest.raises(ValueError, match="coincident"):
-        energy(pc)
+        energy(pc, method=method)
 
 
 def test_coincident_particles_in_direct_energy():

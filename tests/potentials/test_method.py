@@ -1,0 +1,135 @@
+"""method="auto" | "split" | "direct" of coulomb, field and energy, and the direct sums."""
+
+import numpy as np
+import pytest
+
+from tensorrom.data import Box, PointCloud
+from tensorrom.potentials import (
+    RangeSplit,
+    choose_method,
+    coulomb,
+    direct_energy,
+    direct_field,
+    direct_sum,
+    energy,
+    field,
+    nacl_cluster,
+)
+
+
+@pytest.fixture(scope="module")
+def system():
+    pc = nacl_cluster(4, vacancies=2, seed=3)  # 62 ions, net charge
+    rng = np.random.default_rng(7)
+    t = rng.uniform(-2.0, 10.5, size=(300, 3))
+    d = np.min(np.linalg.norm(t[:, None] - pc.coords[None], axis=-1), axis=1)
+    return pc, t[d > 0.5]
+
+
+def test_choose_method_regimes():
+    # few particles: the direct sum wins at any number of points (its cost per point, N terms,
+    # is below the split's per-target cost)
+    assert choose_method(500, 10**7) == "direct"
+    assert choose_method(2500, 10**6) == "direct"
+    # few points: the build of the long-range part is not repaid
+    assert choose_method(10**5, 10**4) == "direct"
+    # many of both: the split
+    assert choose_method(50_000, 10**6) == "split"
+    assert choose_method(50_000, 10**6, quantity="field") == "split"
+    # energy: N^2 direct terms against a build of ~1.5e5 per particle
+    assert choose_method(20_000, quantity="energy") == "direct"
+    assert choose_method(10**6, quantity="energy") == "split"
+
+
+def test_choose_method_bad_input():
+    with pytest.raises(ValueError, match="quantity"):
+        choose_method(10, 10, quantity="charge")
+    with pytest.raises(ValueError, match="n_targets"):
+        choose_method(10)
+    with pytest.raises(ValueError, match="n_particles"):
+        choose_method(-1, 10)
+    with pytest.raises(ValueError, match="n_targets"):
+        choose_method(10, -5)
+
+
+def test_auto_uses_the_direct_sum_where_it_is_cheaper(system):
+    pc, t = system
+    assert choose_method(pc.n, t.shape[0]) == "direct"
+    # the same function, hence bit-identical
+    np.testing.assert_array_equal(coulomb(pc, t), direct_sum(pc, t))
+    np.testing.assert_array_equal(coulomb(pc, t, method="direct"), direct_sum(pc, t))
+    np.testing.assert_array_equal(field(pc, t), direct_field(pc, t))
+    assert energy(pc) == direct_energy(pc)
+
+
+def test_auto_with_an_explicit_split_uses_the_split(system):
+    pc, t = system
+    split = RangeSplit.choose(Box.bounding(np.concatenate([pc.coords, t])), 1e-6,
+                              n_particles=pc.n)
+    a = coulomb(pc, t, split=split)
+    np.testing.assert_array_equal(a, coulomb(pc, t, split=split, method="split"))
+    ref = direct_sum(pc, t)
+    err = np.max(np.abs(a - ref)) / np.max(np.abs(ref))
+    # the split's own error: nonzero (so this is not the direct sum) and within rtol 1e-6
+    assert 0.0 < err <= 1e-6
+    e = energy(pc, rtol=1e-8, beta=0.5)  # a split option: the split
+    assert e != direct_energy(pc)
+    assert abs(e - direct_energy(pc)) <= 1e-8 * abs(direct_energy(pc))
+
+
+def test_bad_method(system):
+    pc, t = system
+    with pytest.raises(ValueError, match="method"):
+        coulomb(pc, t, method="fmm")
+    with pytest.raises(ValueError, match="method"):
+        field(pc, t, method=None)
+    with pytest.raises(ValueError, match="method"):
+        energy(pc, method="Direct")
+    split = RangeSplit.choose(Box.bounding(np.concatenate([pc.coords, t])), 1e-6)
+    with pytest.raises(ValueError, match="direct"):
+        coulomb(pc, t, split=split, method="direct")
+    with pytest.raises(ValueError, match="direct"):
+        energy(pc, method="direct", beta=0.4)
+    with pytest.raises(ValueError, match="rtol"):
+        coulomb(pc, t, rtol=-1.0, method="direct")
+    with pytest.raises(ValueError, match="backend"):
+        coulomb(pc, t, backend="cuda")
+
+
+def test_direct_field_is_the_gradient_of_the_direct_sum(system):
+    pc, t = system
+    e = direct_field(pc, t)
+    h = 1e-4
+    fd = np.empty_like(e)
+    for k in range(3):
+        dx = np.zeros(3)
+        dx[k] = h
+        fd[:, k] = -(direct_sum(pc, t + dx) - direct_sum(pc, t - dx)) / (2 * h)
+    # central differences: truncation h^2 |V'''| / 6 ~ 1e-8 / d^4 with d >= 0.5 A, rounding
+    # eps |V| / h ~ 1e-11: 1e-6 of max |E| holds with a wide margin
+    assert np.max(np.abs(e - fd)) <= 1e-6 * np.max(np.abs(e))
+
+
+def test_direct_field_of_one_charge_is_exact():
+    pc = PointCloud(np.array([[1.0, -2.0, 0.5]]), {"charge": [-1.5]})
+    t = np.array([[3.0, 1.0, -1.0], [1.0, -2.0, 2.5]])
+    d = t - pc.coords[0]
+    want = -1.5 * d / np.linalg.norm(d, axis=1, keepdims=True) ** 3
+    # one term in float64: a few ulp
+    np.testing.assert_allclose(direct_field(pc, t), want, rtol=1e-14)
+
+
+def test_jax_direct_sum_matches_numba(system, monkeypatch):
+    import tensorrom.potentials._coulomb as c
+
+    pc, t = system
+    ref = direct_sum(pc, t)
+    got = np.asarray(coulomb(pc, t, backend="jax", method="direct"))
+    # float64 in both; only the summation order differs (a BLAS dot against a loop): 1e-12
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+    # many chunks and a padded last one: 7 targets per chunk
+    monkeypatch.setattr(c, "_DIRECT_JAX_TERMS", 7 * pc.n)
+    got = np.asarray(coulomb(pc, t, backend="jax", method="direct"))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+    with pytest.raises(ValueError, match="min_distance"):
+        coulomb(pc, pc.coords[:3] + 1e-4, backend="jax", method="direct")
