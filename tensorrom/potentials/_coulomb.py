@@ -29,7 +29,6 @@ from .._validate import check_positive_float
 from ..data import Box, Field, PointCloud, TensorGrid
 from ..tensor import ChebTucker
 from ..tensor._chebyshev import derivative_coefficients
-from ._gaussian_sums import _check_rtol
 from ._long_range import evaluate_points, long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
@@ -39,7 +38,7 @@ from ._short_range import (
     short_range_field,
     short_range_on_grid,
 )
-from ._split import RangeSplit
+from ._split import RangeSplit, check_split_rtol
 
 __all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direct_field",
            "direct_energy", "choose_method", "COULOMB_KCAL"]
@@ -368,7 +367,7 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
         raise ValueError(f"backend must be 'numba' or 'jax', got {backend!r}")
     explicit = split is not None or long_part is not None or bool(split_options)
     if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "potential") == "direct":
-        _check_rtol(rtol)
+        check_split_rtol(rtol)
         min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
         if backend == "jax":
             return _direct_sum_jax(t, coords, charges, min_distance)
@@ -436,7 +435,7 @@ def field(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     t = target_array(targets)
     explicit = split is not None or bool(split_options)
     if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "field") == "direct":
-        _check_rtol(rtol)
+        check_split_rtol(rtol)
         return direct_field(particles, t, min_distance=min_distance)
     split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
     split.box.check_contains(t, "targets", atol=1e-9)
@@ -487,7 +486,7 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
     min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
     explicit = split is not None or bool(split_options)
     if _resolve_method(method, explicit, coords.shape[0], None, "energy") == "direct":
-        _check_rtol(rtol)
+        check_split_rtol(rtol)
         return direct_energy(particles, min_distance=min_distance)
     split = _resolve_split(split, rtol, Box.bounding(coords), coords.shape[0], split_options)
     short, min_r2 = _short_numba(coords, charges, coords, split, True)

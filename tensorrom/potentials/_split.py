@@ -102,6 +102,14 @@ def choose_degree(beta: float, length: float, tol: float) -> int:
     return _degree_for(bl_q, tol_q)
 
 
+def check_split_rtol(rtol: float) -> float:
+    """The range split's kernel tolerance: a float in [1e-12, 1e-2] (ValueError otherwise)."""
+    rtol = check_positive_float(rtol, "rtol")
+    if not 1e-12 <= rtol <= 1e-2:
+        raise ValueError(f"rtol must lie in [1e-12, 1e-2], got {rtol}")
+    return rtol
+
+
 @dataclass(frozen=True)
 class RangeSplit:
     r"""Parameters of the range split :math:`1/r = \mathrm{erf}(\beta r)/r +
@@ -168,9 +176,7 @@ class RangeSplit:
             raise TypeError(f"box must be a tensorrom.data.Box, got {type(box).__name__}")
         if box.dim != 3:
             raise ValueError(f"box must be 3D, got dim {box.dim}")
-        rtol = check_positive_float(rtol, "rtol")
-        if not 1e-12 <= rtol <= 1e-2:
-            raise ValueError(f"rtol must lie in [1e-12, 1e-2], got {rtol}")
+        rtol = check_split_rtol(rtol)
         eps = rtol / 4.0
         x_c = float(erfcinv(eps))  # erfc(x_c) = eps
         if beta is not None:

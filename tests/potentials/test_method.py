@@ -92,6 +92,11 @@ def test_bad_method(system):
         energy(pc, method="direct", beta=0.4)
     with pytest.raises(ValueError, match="rtol"):
         coulomb(pc, t, rtol=-1.0, method="direct")
+    for method in ("auto", "split", "direct"):  # one admissible range whichever method runs
+        with pytest.raises(ValueError, match=r"rtol must lie in \[1e-12, 1e-2\]"):
+            coulomb(pc, t, rtol=0.5, method=method)
+        with pytest.raises(ValueError, match=r"rtol must lie in \[1e-12, 1e-2\]"):
+            energy(pc, rtol=0.5, method=method)
     with pytest.raises(ValueError, match="backend"):
         coulomb(pc, t, backend="cuda")
 
