@@ -439,3 +439,20 @@ def test_rejects_query_outside_domain():
 def test_rejects_bad_inversion_method():
     with pytest.raises(ValueError, match="method"):
         phirom.invert(_model(), np.ones(32), _SOLVER.points(), method="lbfgs")
+
+
+def test_forecast_mu_per_code_and_bad_mu():
+    m = eqx.tree_at(lambda mm: mm.dynamics, _model(), _Decay())
+    z0 = jnp.asarray([[1.0, -2.0], [0.5, 3.0]])
+    t = np.linspace(0.0, 0.5, 6)
+    q = np.array([[1.0]])
+    _, zs = phirom.forecast(m, z0, [0.1, 0.2], t, q, return_latents=True)
+    _, z1 = phirom.forecast(m, z0[1], 0.2, t, q, return_latents=True)
+    # code 1 with its own mu equals the single-code forecast: the same ODE, to rounding
+    np.testing.assert_allclose(np.asarray(zs[1]), np.asarray(z1), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="mu must hold 1 parameter"):
+        phirom.forecast(m, z0, [0.1, 0.2, 0.3], t, q)  # 3 values for 2 codes
+    with pytest.raises(ValueError, match="mu must hold 1 parameter"):
+        phirom.forecast(m, z0[0], [0.1, 0.2], t, q)  # 2 values for one code
+    with pytest.raises(ValueError, match="mu"):
+        phirom.forecast(m, z0, np.nan, t, q)

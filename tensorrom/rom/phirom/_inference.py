@@ -163,9 +163,16 @@ def forecast(model: PhiROM, z0: Any, mu: Any, times: Any, query: Any = None, *,
     if z.shape[-1] != model.latent_size:
         raise ValueError(f"z0 must end with the latent size {model.latent_size}, got {z.shape}")
     p = model.mu_shift.shape[0]
-    m = jnp.asarray(mu, model.dtype).reshape(-1, p) if np.size(mu) != p or not single \
-        else jnp.asarray(mu, model.dtype).reshape(1, p)
-    m = jnp.broadcast_to(m, (z.shape[0], p))
+    mu_arr = np.asarray(mu, dtype=np.float64)
+    check_finite(mu_arr, "mu")
+    if mu_arr.size == p:  # one parameter vector for every code
+        m = jnp.broadcast_to(jnp.asarray(mu_arr, model.dtype).reshape(1, p), (z.shape[0], p))
+    elif not single and mu_arr.size == z.shape[0] * p:
+        m = jnp.asarray(mu_arr, model.dtype).reshape(z.shape[0], p)
+    else:
+        raise ValueError(f"mu must hold {p} parameter(s) per code: a scalar or ({p},) for all "
+                         f"codes, or ({z.shape[0]},) / ({z.shape[0]}, {p}) for the "
+                         f"{z.shape[0]} codes of z0; got shape {mu_arr.shape}")
     ts = jnp.asarray(t, model.dtype)
     h = jnp.asarray(float(np.min(np.diff(np.asarray(t)))) if dt0 is None else float(dt0),
                     model.dtype)
