@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check_positive_int
+from .._validate import check_finite, check_positive_int
 from ._graph_ops import RadiusGraphBuilder
 
 __all__ = ["rollout", "constant_velocity_rollout", "one_step_acceleration_error"]
@@ -21,7 +21,9 @@ def _check_initial(initial, n_history: int):
     if x.shape[0] < n_history + 1:
         raise ValueError(f"initial holds {x.shape[0]} frames, shorter than the model's history "
                          f"window n_history + 1 = {n_history + 1}")
-    return x[x.shape[0] - (n_history + 1):]
+    x = x[x.shape[0] - (n_history + 1):]
+    check_finite(x, "initial")
+    return x
 
 
 @eqx.filter_jit
@@ -51,10 +53,20 @@ def rollout(model, initial, n_steps: int, *, builder: RadiusGraphBuilder,
 
     Returns:
         (n_steps, N, d) predicted positions (the model's dtype).
+
+    Raises:
+        ValueError: ``initial`` malformed or not finite.
+        RuntimeError: a predicted frame is not finite (the model diverged), or a graph
+            overflowed (``check_overflow``).
     """
     n_steps = check_positive_int(n_steps, "n_steps")
     hist = _check_initial(initial, model.n_history).astype(model.dtype)
     xs, overflow = _scan(model, builder, hist, n_steps)
+    finite = np.asarray(jnp.all(jnp.isfinite(xs), axis=(1, 2)))
+    if not finite.all():
+        k = int(np.argmin(finite))
+        raise RuntimeError(f"the rollout diverged: step {k + 1} of {n_steps} has non-finite "
+                           "positions (the model's predictions blew up from a finite history)")
     if check_overflow:
         _raise_on_overflow(overflow, "during the rollout")
     return xs

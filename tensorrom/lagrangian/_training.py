@@ -24,7 +24,7 @@ import numpy as np
 import optax
 
 from .._atomic import write_json_atomic, write_leaves_atomic
-from .._validate import check_positive_float, check_positive_int
+from .._validate import check_finite, check_positive_float, check_positive_int
 from ..data import Trajectory
 from ._giorom import subset_indices
 from ._graph_ops import RadiusGraphBuilder
@@ -249,10 +249,12 @@ def train_stepper(model, trajectories: Any, *, builder: RadiusGraphBuilder, step
     if loss not in ("mse", "huber"):
         raise ValueError(f"loss must be 'mse' or 'huber', got {loss!r}")
     huber_delta = check_positive_float(huber_delta, "huber_delta")
+    learning_rate = check_positive_float(learning_rate, "learning_rate")
     data = trajectories
     if not (hasattr(data, "ndim") and data.ndim == 4):
         data = stack_positions(trajectories, dtype=np.dtype(model.dtype))
     data = jnp.asarray(data, model.dtype)
+    check_finite(data, "trajectories")
     n_traj, T, N, d = data.shape
     if d != model.dim:
         raise ValueError(f"trajectories have dim {d} but the model has dim {model.dim}")

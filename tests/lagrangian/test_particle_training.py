@@ -2,6 +2,7 @@
 
 import json
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -153,3 +154,37 @@ def test_metrics_analytic():
     np.testing.assert_allclose(kinetic_energy(x, 0.5), 0.5 * 0.25 / 0.25)
     with pytest.raises(ValueError, match="mismatched particle counts"):
         rollout_mse(np.zeros((3, 4, 2)), np.zeros((3, 5, 2)))
+
+
+def test_non_finite_trajectories_and_bad_learning_rate_raise_before_training(rng):
+    data = _data(rng)
+    builder = RadiusGraphBuilder.from_data(data[0], 0.2, BOX)
+    bad = data.copy()
+    bad[1, 4, 7, 0] = np.nan
+    with pytest.raises(ValueError, match="trajectories has 1 non-finite"):
+        train_stepper(_tiny(), bad, builder=builder, steps=1, key=jax.random.PRNGKey(0))
+    for lr in (0.0, -1e-3):
+        with pytest.raises(ValueError, match="learning_rate"):
+            train_stepper(_tiny(), data, builder=builder, steps=1, key=jax.random.PRNGKey(0),
+                          learning_rate=lr)
+
+
+class _BlowUp(eqx.Module):
+    """A 'stepper' whose prediction overflows float64 on its second step."""
+
+    n_history: int = 1
+    dtype = jnp.float64
+
+    def step(self, hist, graph):
+        return hist[-1] * 1e200
+
+
+def test_rollout_rejects_non_finite_history_and_reports_divergence(rng):
+    data = _data(rng)[0]
+    builder = RadiusGraphBuilder.from_data(data, 0.2, BOX)
+    bad = data[:3].copy()
+    bad[-1, 0, 1] = np.inf
+    with pytest.raises(ValueError, match="initial has 1 non-finite"):
+        rollout(_tiny(), bad, 2, builder=builder)
+    with pytest.raises(RuntimeError, match="step 2 of 5 has non-finite"):
+        rollout(_BlowUp(), data[:2], 5, builder=builder)
