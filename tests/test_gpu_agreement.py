@@ -88,3 +88,8 @@ def test_potentials_jax_on_gpu_matches_numba():
     # the same range split and ChebTucker; the Numba short range reads erfc from a table
     # (<= 2e-10 per pair; 1.4e-11 of max|V| on the CPU), so 1e-9 of max|V|
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.abs(b).max())
+    # the direct sum under JAX on the GPU (float64) against the Numba loop: only the
+    # summation order differs, 1e-12 of max|V|
+    c = np.asarray(coulomb(pc, t, min_distance=0.0, backend="jax", method="direct"))
+    d = coulomb(pc, t, min_distance=0.0, method="direct")
+    np.testing.assert_allclose(c, d, rtol=0, atol=1e-12 * np.abs(d).max())
