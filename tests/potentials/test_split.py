@@ -29,7 +29,7 @@ def test_automatic_choice_obeys_the_tolerance(box, rtol):
 
 def test_max_beta_length_sets_the_rank_rule():
     # a 60 A box with many particles: the cutoff comes from beta L_max <= max_beta_length
-    # (erfc^-1(rtol/4) L_max / max_beta_length = 10.9 and 13.7 A, inside the [3, 15] A clamp)
+    # (erfc^-1(rtol/4) L_max / max_beta_length = 10.9 and 13.7 A, inside the [3, 40] A clamp)
     big = Box([0.0, 0.0, 0.0], [60.0, 50.0, 40.0])
     a = RangeSplit.choose(big, 1e-6, n_particles=5000)
     b = RangeSplit.choose(big, 1e-6, n_particles=5000, max_beta_length=16.0)
@@ -93,3 +93,31 @@ def test_degree_wrong_length(box):
 def test_negative_padding(box):
     with pytest.raises(ValueError, match="padding"):
         RangeSplit.choose(box, 1e-6, padding=-1.0)
+
+
+def test_large_boxes_get_the_rank_rule_cutoff_up_to_40_angstrom():
+    from scipy.special import erfcinv
+
+    x_c = float(erfcinv(1e-6 / 4))
+    # a 150 A box: beta L_max <= 20 asks for x_c * 150 / 20 = 27 A (no longer clamped at 15)
+    s = RangeSplit.choose(Box([0.0, 0.0, 0.0], [150.0, 120.0, 60.0]), 1e-6, n_particles=20_000)
+    assert s.r_cut == pytest.approx(x_c * 150.0 / 20.0, rel=1e-12)
+    assert s.beta * 150.0 == pytest.approx(20.0, rel=1e-12)
+    # a very long box: the cutoff stops at 40 A
+    s = RangeSplit.choose(Box([0.0, 0.0, 0.0], [1000.0, 50.0, 50.0]), 1e-6, n_particles=1000)
+    assert s.r_cut == 40.0
+
+
+def test_potential_in_a_large_box_matches_the_direct_sum():
+    # 300 charges spread over 150 A: the default cutoff is 27 A; the split still meets its
+    # tolerance (1e-6 of max|V|, the acceptance bound for the NaCl cluster)
+    from tensorrom.data import PointCloud
+    from tensorrom.potentials import coulomb, direct_sum
+
+    rng = np.random.default_rng(11)
+    pc = PointCloud(rng.uniform([0, 0, 0], [150.0, 100.0, 40.0], size=(300, 3)),
+                    {"charge": rng.choice([-1.0, 1.0], 300)})
+    t = rng.uniform([0, 0, 0], [150.0, 100.0, 40.0], size=(400, 3))
+    v = coulomb(pc, t, method="split", min_distance=0.0)
+    ref = direct_sum(pc, t, min_distance=0.0)
+    assert np.max(np.abs(v - ref)) / np.max(np.abs(ref)) <= 1e-6
