@@ -154,7 +154,8 @@ class RangeSplit:
                beta: float | None = None, r_cut: float | None = None,
                degree: int | tuple[int, ...] | None = None,
                padding: float | None = None,
-               max_beta_length: float = _MAX_BETA_LENGTH) -> RangeSplit:
+               max_beta_length: float = _MAX_BETA_LENGTH,
+               max_cut: float = _MAX_CUT) -> RangeSplit:
         r"""Choose the split for a box holding the particles and targets.
 
         Args:
@@ -175,6 +176,9 @@ class RangeSplit:
                 give a longer cutoff, a smoother long-range part and lower Tucker ranks
                 (:func:`~tensorrom.potentials.coulomb` uses 16 for scattered targets, whose
                 evaluation costs :math:`r_1 r_2 r_3` per point).
+            max_cut: the largest default cutoff (Å; default 40). The short-range work
+                grows like :math:`r_c^3` per target, so :func:`~tensorrom.potentials.coulomb`
+                and :func:`~tensorrom.potentials.field` use 30 at scattered targets.
 
         Returns:
             RangeSplit.
@@ -199,8 +203,9 @@ class RangeSplit:
                     spacing = 2.5
                 # the long-range ranks grow with beta L: keep beta L_max <= max_beta_length
                 max_beta_length = check_positive_float(max_beta_length, "max_beta_length")
+                max_cut = check_positive_float(max_cut, "max_cut")
                 r_rank = x_c * float(box.lengths.max()) / max_beta_length
-                r_cut = float(np.clip(max(2.0 * spacing, r_rank), 3.0, _MAX_CUT))
+                r_cut = float(np.clip(max(2.0 * spacing, r_rank), min(3.0, max_cut), max_cut))
             beta = x_c / r_cut
         elif r_cut is None:
             r_cut = x_c / beta

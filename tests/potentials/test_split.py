@@ -106,6 +106,12 @@ def test_large_boxes_get_the_rank_rule_cutoff_up_to_40_angstrom():
     # a very long box: the cutoff stops at 40 A
     s = RangeSplit.choose(Box([0.0, 0.0, 0.0], [1000.0, 50.0, 50.0]), 1e-6, n_particles=1000)
     assert s.r_cut == 40.0
+    # ... or at max_cut (coulomb and field use 30 at scattered targets)
+    s = RangeSplit.choose(Box([0.0, 0.0, 0.0], [1000.0, 50.0, 50.0]), 1e-6, n_particles=1000,
+                          max_cut=30.0)
+    assert s.r_cut == 30.0
+    with pytest.raises(ValueError, match="max_cut"):
+        RangeSplit.choose(Box([0.0, 0.0, 0.0], [100.0, 50.0, 50.0]), 1e-6, max_cut=0.0)
 
 
 def test_potential_in_a_large_box_matches_the_direct_sum():
