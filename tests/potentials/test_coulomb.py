@@ -278,6 +278,38 @@ def test_cli_potential_writes_field_and_figure(tmp_path):
     assert np.max(np.abs(f.values.reshape(-1) - ref)) / np.max(np.abs(ref)) <= 1e-6
 
 
+def test_cli_potential_at_points(tmp_path, capsys):
+    from tensorrom.cli import main
+
+    pqr = tmp_path / "ion_pair.pqr"
+    pqr.write_text(
+        "ATOM      1  NA  NA      1       0.000   0.000   0.000  1.0000 1.0000\n"
+        "ATOM      2  CL  CL      2       2.820   0.000   0.000 -1.0000 1.8000\n"
+    )
+    pts = np.array([[1.0, 1.0, 1.0], [5.0, -2.0, 0.5], [-3.0, 0.0, 4.0]])
+    pc = PointCloud(np.array([[0, 0, 0], [2.82, 0, 0.0]]), {"charge": [1.0, -1.0]})
+    ref = direct_sum(pc, pts)
+    for name, write in (("p.csv", lambda f: np.savetxt(f, pts, delimiter=",")),
+                        ("p.txt", lambda f: np.savetxt(f, pts)),
+                        ("p.npy", lambda f: np.save(f, pts))):
+        write(tmp_path / name)
+        out = tmp_path / ("out_" + name.replace(".", "_"))
+        rc = main(["potential", str(pqr), "--points", str(tmp_path / name), "--out", str(out)])
+        assert rc == 0
+        table = np.loadtxt(out / "potential_points.csv", delimiter=",", skiprows=1, ndmin=2)
+        np.testing.assert_allclose(table[:, :3], pts, rtol=1e-9)
+        # 2 atoms, 3 points: method="auto" takes the direct sum; written with 10 digits
+        np.testing.assert_allclose(table[:, 3], ref, rtol=1e-9)
+        np.testing.assert_allclose(table[:, 4], ref * COULOMB_KCAL, rtol=1e-9)
+    assert "potential (direct)" in capsys.readouterr().out
+    (tmp_path / "bad.txt").write_text("1 2\n3 4\n")
+    assert main(["potential", str(pqr), "--points", str(tmp_path / "bad.txt"),
+                 "--out", str(tmp_path)]) == 2
+    assert "(M, 3)" in capsys.readouterr().err
+    assert main(["potential", str(pqr), "--points", str(tmp_path / "none.npy"),
+                 "--out", str(tmp_path)]) == 2
+
+
 def test_cli_potential_bad_grid(tmp_path, capsys):
     from tensorrom.cli import main
 
