@@ -129,8 +129,9 @@ def register(subparsers) -> None:
         "potential", help="electrostatic potential of a PQR file on a grid (HDF5 + figure)",
         description="Read a PQR file (charges in e, coordinates in Å), compute the Coulomb "
                     "potential sum_j q_j / |x - x_j| (e/Å) on a uniform cell-centred grid "
-                    "around the molecule through the range-separated ChebTucker format, and "
-                    "write it as an HDF5 Field plus a slice figure.")
+                    "around the molecule through the range-separated ChebTucker format (the "
+                    "exact direct sum for small grids, where it is cheaper), and write it as "
+                    "an HDF5 Field plus a slice figure.")
     p.add_argument("file", help="input .pqr file")
     p.add_argument("--grid", type=int, default=128, help="grid points per axis "
                    "(default: %(default)s)")

@@ -58,13 +58,15 @@ _METHODS = ("auto", "split", "direct")
 # Measured there (2026-12-06; adk_open.pqr and four copies of it side by side, 10^5 and 3*10^5
 # random points, rtol 1e-6 for potentials and fields, 1e-8 for energies): the long-range build
 # 85-133 us per particle, the rest of the split 3.7-9.9 us per target (13-25 us for the
-# field), the energy's split 230-400 us per particle. Both methods run on all cores, so the
+# field, 0.17 us per node of adk_open's 128^3 grid), the energy's split 230-400 us per
+# particle. Both methods run on all cores, so the
 # ratios carry over to other CPUs to within a small factor; near the crossover both cost the
 # same.
 _SPLIT_PER_PARTICLE = 1.5e5  # long-range ChebTucker build (reduced HOSVD), per particle
 _SPLIT_PER_TARGET = {"potential": 8.0e3,  # cell-list short range + Tucker evaluation
-                     "field": 2.5e4}      # the same with three derivative evaluations
-_DIRECT_PER_PAIR = {"potential": 1.0, "field": 1.0}  # a field term costs as much (measured)
+                     "field": 2.5e4,      # the same with three derivative evaluations
+                     "grid": 2.2e2}       # a grid node: slab kernel + Tucker expansion
+_DIRECT_PER_PAIR = {"potential": 1.0, "field": 1.0, "grid": 1.0}  # field: as much (measured)
 _ENERGY_SPLIT_PER_PARTICLE = 4.0e5  # build at rtol 1e-8 + short range at the particles
 
 
@@ -317,22 +319,23 @@ def choose_method(n_particles: int, n_targets: int | None = None, *,
     large: on a CPU the direct sum is faster for fewer than about 8000 particles at any number
     of points, and for fewer than about :math:`1.5\cdot10^5` points at any number of
     particles; the energy's direct sum is faster below about :math:`4\cdot10^5` particles.
-    Grids (:func:`coulomb_on_grid`) always use the split, whose grid evaluation is far cheaper
-    per node. The constants were measured on a 2-core x86-64 CPU (the module's comments); both
-    methods use all cores, so the choice carries over to other machines to within a small
-    factor, and near the crossover both cost the same.
+    On grids (``"grid"``, :func:`coulomb_on_grid`) the split costs only about 220 units per
+    node beyond its build, so the direct sum wins only on small grids (with 3341 atoms, up to
+    about 48³ nodes). The constants were measured on a 2-core x86-64 CPU (the module's
+    comments); both methods use all cores, so the choice carries over to other machines to
+    within a small factor, and near the crossover both cost the same.
 
     Args:
         n_particles: N, the number of charges.
-        n_targets: M, the number of target points (``"potential"``, ``"field"``); ignored for
-            ``"energy"``.
-        quantity: ``"potential"``, ``"field"`` or ``"energy"``.
+        n_targets: M, the number of target points or grid nodes; ignored for ``"energy"``.
+        quantity: ``"potential"``, ``"field"``, ``"grid"`` or ``"energy"``.
 
     Returns:
         ``"direct"`` or ``"split"``.
     """
-    if quantity not in ("potential", "field", "energy"):
-        raise ValueError(f"quantity must be 'potential', 'field' or 'energy', got {quantity!r}")
+    if quantity not in ("potential", "field", "grid", "energy"):
+        raise ValueError(f"quantity must be 'potential', 'field', 'grid' or 'energy', got "
+                         f"{quantity!r}")
     n = int(n_particles)
     if n < 0:
         raise ValueError(f"n_particles must be >= 0, got {n_particles}")
@@ -484,19 +487,28 @@ def _long_part(particles, split, long_part) -> ChebTucker:
 
 def coulomb_on_grid(particles: PointCloud, grid: TensorGrid, rtol: float = 1e-6, *,
                     split: RangeSplit | None = None, min_distance: float = 1e-3,
-                    long_part: ChebTucker | None = None, **split_options) -> Field:
+                    long_part: ChebTucker | None = None, method: str = "auto",
+                    **split_options) -> Field:
     r"""Full Coulomb potential on every node of a 3D :class:`TensorGrid`, as a
     :class:`~tensorrom.data.Field` named ``potential`` in e/Å.
 
-    The long-range ChebTucker is expanded on the grid axes (``ct.on_grid(grid).full()``, one
-    small matrix per axis and the Tucker core), the short-range part is added by the
-    slab-parallel cell kernel. Arguments as in :func:`coulomb`.
+    Range split: the long-range ChebTucker is expanded on the grid axes
+    (``ct.on_grid(grid).full()``, one small matrix per axis and the Tucker core), the
+    short-range part is added by the slab-parallel cell kernel. Arguments as in
+    :func:`coulomb`; ``method="auto"`` takes the direct sum only for small grids (with
+    adk_open's 3341 atoms, up to about 48³ nodes), where the build of the long-range part is
+    not repaid (:func:`choose_method`, ``quantity="grid"``).
     """
     coords, _ = particle_arrays(particles)
     if not isinstance(grid, TensorGrid):
         raise TypeError(f"grid must be a tensorrom.data.TensorGrid, got {type(grid).__name__}")
     if grid.dim != 3:
         raise ValueError(f"grid must be 3D, got dim {grid.dim}")
+    explicit = split is not None or long_part is not None or bool(split_options)
+    if _resolve_method(method, explicit, coords.shape[0], grid.size, "grid") == "direct":
+        check_split_rtol(rtol)
+        values = direct_sum(particles, grid.points(), min_distance=min_distance)
+        return Field(values.reshape(grid.shape), grid, name="potential", units="e/Å")
     corners = np.array([grid.box.lower, grid.box.upper])
     split = _resolve_split(split, rtol, _union_box(coords, corners), coords.shape[0],
                            split_options, long_part)

@@ -173,3 +173,22 @@ def test_direct_sums_on_a_particle_omit_its_term(system):
     # the other target is unaffected by the special case
     assert v[1] == pytest.approx(direct_sum(pc, t[1:])[0], rel=1e-15)
     assert np.all(np.isfinite(v)) and np.all(np.isfinite(e))
+
+
+def test_grid_auto(system):
+    from tensorrom.data import TensorGrid
+    from tensorrom.potentials import coulomb_on_grid
+
+    pc, _ = system
+    # the split costs ~220 direct terms per node beyond its build (1.5e5 per particle)
+    assert choose_method(3341, 48**3, quantity="grid") == "direct"
+    assert choose_method(3341, 128**3, quantity="grid") == "split"
+    grid = TensorGrid.uniform(Box.bounding(pc.coords, pad=1.3), (7, 8, 9))
+    f = coulomb_on_grid(pc, grid)  # 62 ions, 504 nodes: the direct sum
+    assert f.values.shape == grid.shape and f.units == "e/Å" and f.name == "potential"
+    np.testing.assert_array_equal(f.values.reshape(-1), direct_sum(pc, grid.points()))
+    g = coulomb_on_grid(pc, grid, method="split")
+    # the split on the same nodes, within its tolerance (1e-6 of max|V|)
+    assert np.max(np.abs(g.values - f.values)) <= 1e-6 * np.max(np.abs(f.values))
+    with pytest.raises(ValueError, match="method"):
+        coulomb_on_grid(pc, grid, method="fft")
