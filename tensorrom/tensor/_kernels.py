@@ -41,28 +41,70 @@ def _project(s, factors, k, m, r, v):
             v[a] += t_cur * factors[k, j, a]
 
 
-@numba.njit(cache=True, parallel=True)
+# 3D: blocks of _BLOCK3 points at once, the points innermost in every loop (the recurrence,
+# the projections onto the factors and the core contraction), so LLVM vectorises over the
+# points; fastmath without "afn" only reorders sums. Measured on the 2-core x86-64 CPU:
+# 10^6 points of the degree-128 Runge ChebTucker, ranks (14, 14, 14), 0.36 s against 1.35 s
+# point by point; the protein's long-range part, ranks (34, 47, 47), 10^5 points 0.38 s
+# against 1.46 s (and 0.46 s for the GEMM path of tensorrom.potentials).
+_BLOCK3 = 64
+_FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "reassoc"}
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _evaluate3(points, lower, scale, core, factors, ms, out):
     n = points.shape[0]
     r0, r1, r2 = core.shape
     rmax = factors.shape[2]
-    n_blocks = (n + _BLOCK - 1) // _BLOCK
-    for b in numba.prange(n_blocks):
-        v = np.empty((3, rmax))
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            for k in range(3):
-                s = (points[i, k] - lower[k]) * scale[k] - 1.0
-                _project(s, factors, k, ms[k], core.shape[k], v[k])
-            acc = 0.0
-            for a in range(r0):
-                acc_a = 0.0
-                for c in range(r1):
-                    acc_c = 0.0
-                    for e in range(r2):
-                        acc_c += core[a, c, e] * v[2, e]
-                    acc_a += acc_c * v[1, c]
-                acc += acc_a * v[0, a]
-            out[i] = acc
+    n_blocks = (n + _BLOCK3 - 1) // _BLOCK3
+    for blk in numba.prange(n_blocks):
+        i0 = blk * _BLOCK3
+        cnt = min(_BLOCK3, n - i0)
+        v = np.zeros((3, rmax, _BLOCK3))
+        t_prev = np.empty(_BLOCK3)
+        t_cur = np.empty(_BLOCK3)
+        two_s = np.empty(_BLOCK3)
+        for k in range(3):
+            m = ms[k]
+            r = core.shape[k]
+            for b in range(_BLOCK3):
+                s = (points[i0 + b, k] - lower[k]) * scale[k] - 1.0 if b < cnt else 0.0
+                t_prev[b] = 1.0
+                t_cur[b] = s
+                two_s[b] = 2.0 * s
+            for a in range(r):  # T_0 and T_1
+                u0 = factors[k, 0, a]
+                u1 = factors[k, 1, a] if m > 1 else 0.0
+                for b in range(_BLOCK3):
+                    v[k, a, b] = u0 + u1 * t_cur[b]
+            for j in range(2, m):  # T_j by the three-term recurrence, then v += U[j] T_j
+                for b in range(_BLOCK3):
+                    t_next = two_s[b] * t_cur[b] - t_prev[b]
+                    t_prev[b] = t_cur[b]
+                    t_cur[b] = t_next
+                for a in range(r):
+                    u = factors[k, j, a]
+                    for b in range(_BLOCK3):
+                        v[k, a, b] += u * t_cur[b]
+        acc = np.zeros(_BLOCK3)
+        w = np.empty(_BLOCK3)
+        w_a = np.empty(_BLOCK3)
+        for a in range(r0):
+            for b in range(_BLOCK3):
+                w_a[b] = 0.0
+            for c in range(r1):
+                for b in range(_BLOCK3):
+                    w[b] = 0.0
+                for e in range(r2):
+                    g = core[a, c, e]
+                    for b in range(_BLOCK3):
+                        w[b] += g * v[2, e, b]
+                for b in range(_BLOCK3):
+                    w_a[b] += w[b] * v[1, c, b]
+            for b in range(_BLOCK3):
+                acc[b] += w_a[b] * v[0, a, b]
+        for b in range(cnt):
+            out[i0 + b] = acc[b]
 
 
 @numba.njit(cache=True, parallel=True)
