@@ -60,9 +60,8 @@ _METHODS = ("auto", "split", "direct")
 # random points, rtol 1e-6 for potentials and fields, 1e-8 for energies): the long-range build
 # 85-133 us per particle, the rest of the split 3.7-9.9 us per target (13-25 us for the
 # field, 0.17 us per node of adk_open's 128^3 grid), the energy's split 230-400 us per
-# particle. Both methods run on all cores, so the
-# ratios carry over to other CPUs to within a small factor; near the crossover both cost the
-# same.
+# particle. Both methods run on all cores, so the ratios carry over to other CPUs to within
+# a small factor; near the crossover both cost the same.
 _SPLIT_PER_PARTICLE = 1.5e5  # long-range ChebTucker build (reduced HOSVD), per particle
 _SPLIT_PER_TARGET = {"potential": 8.0e3,  # cell-list short range + Tucker evaluation
                      "field": 2.5e4,      # the same with three derivative evaluations
