@@ -24,12 +24,14 @@ __all__ = ["evaluate_tucker_chebyshev"]
 
 # 3D: blocks of _BLOCK3 points at once, the points innermost in every loop (the recurrence,
 # the projections onto the factors and the core contraction), so LLVM vectorises over the
-# points; fastmath without "afn" only reorders sums. Measured on the 2-core x86-64 CPU:
-# 10^6 points of the degree-128 Runge ChebTucker, ranks (14, 14, 14), 0.36 s against 1.35 s
-# point by point; the protein's long-range part, ranks (34, 47, 47), 10^5 points 0.38 s
-# against 1.46 s (and 0.46 s for the GEMM path of tensorrom.potentials).
+# points. The fastmath flags only allow reordering and fused multiply-adds: no "afn", and no
+# "nnan"/"ninf", so an extrapolation that overflows still gives inf, not garbage. Measured on
+# the 2-core x86-64 CPU: 10^6 points of the degree-128 Runge ChebTucker, ranks (14, 14, 14),
+# 0.27 s against 1.35 s point by point (benchmarks/bench_chebtucker.py); the protein's
+# long-range part, ranks (34, 47, 47), 10^5 points 0.38 s against 1.46 s (and 0.46 s for the
+# GEMM path of tensorrom.potentials).
 _BLOCK3 = 64
-_FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "reassoc"}
+_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -92,8 +94,8 @@ def _evaluate3(points, lower, scale, core, factors, ms, out):
 def _evaluate_nd(points, lower, scale, core_flat, ranks, factors, ms, out):
     """Any d, blocked like :func:`_evaluate3`: the core is contracted from its last mode
     (``(P / r_k, r_k) @ v_k``, the points innermost). Measured against the point-by-point
-    kernel it replaced (10^6 points, 2-core x86-64): d = 2, ranks (10, 10) 0.064 s against
-    0.21 s; d = 4, ranks (10, 10, 10, 10) 0.75 s against 2.09 s."""
+    kernel it replaced (10^6 points, 2-core x86-64): d = 2, ranks (10, 10) 0.069 s against
+    0.21 s; d = 4, ranks (10, 10, 10, 10) 0.53 s against 2.09 s."""
     n, d = points.shape
     rmax = factors.shape[2]
     size = core_flat.size
