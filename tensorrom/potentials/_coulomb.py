@@ -33,6 +33,7 @@ from ..tensor._kernels import evaluate_tucker_chebyshev
 from ._long_range import long_range
 from ._particles import particle_arrays, target_array
 from ._short_range import (
+    _BACKENDS,
     _raise_too_close,
     _short_numba,
     short_range,
@@ -55,7 +56,8 @@ _POINTS_MAX_CUT = 30.0
 
 _METHODS = ("auto", "split", "direct")
 # The cost model of method="auto" (choose_method), in units of one term q_j/r_ij of the
-# (vectorised) direct sum, about 0.7 ns per pair on each of the 2 cores of the development CPU.
+# (vectorised) direct sum, about 0.7 ns per pair with both cores of the development CPU
+# (1.4 ns per pair on one core).
 # Measured there (2026-12-06; adk_open.pqr and four copies of it side by side, 10^5 and 3*10^5
 # random points, rtol 1e-6 for potentials and fields, 1e-8 for energies): the long-range build
 # 85-133 us per particle, the rest of the split 3.7-9.9 us per target (13-25 us for the
@@ -213,22 +215,8 @@ def direct_sum(particles: PointCloud, targets: Any, *, min_distance: float = 1e-
             target exactly on a particle omits that particle's term.
         chunk: targets per chunk.
     """
-    coords, charges = particle_arrays(particles)
-    t = target_array(targets)
-    min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
-    min_r2 = _nearest_r2(coords, t)
-    _raise_too_close(min_r2, min_distance, "target")
-    xs, ys, zs = _soa(coords)
-    q = np.ascontiguousarray(charges, dtype=np.float64)
-    out = np.empty(t.shape[0])
-    for s in range(0, t.shape[0], chunk):
-        _direct_fast(t[s:s + chunk], xs, ys, zs, q, out[s:s + chunk])
-    on = np.flatnonzero(min_r2 == 0.0)  # only with min_distance=0: the loop that skips r = 0
-    if on.size:
-        tmp, tmp_r2 = np.empty(on.size), np.empty(on.size)
-        _direct(np.ascontiguousarray(t[on]), coords, q, tmp, tmp_r2)
-        out[on] = tmp
-    return out
+    return _direct_at_targets(particles, targets, min_distance, chunk, _direct_fast, _direct,
+                              ())
 
 
 def direct_field(particles: PointCloud, targets: Any, *, min_distance: float = 1e-3,
@@ -242,6 +230,15 @@ def direct_field(particles: PointCloud, targets: Any, *, min_distance: float = 1
         min_distance: targets closer than this to a particle raise ValueError (Å).
         chunk: targets per chunk.
     """
+    return _direct_at_targets(particles, targets, min_distance, chunk, _direct_field_fast,
+                              _direct_field, (3,))
+
+
+def _direct_at_targets(particles, targets, min_distance, chunk, fast, exact, tail):
+    """The shared driver of :func:`direct_sum` and :func:`direct_field`: the nearest
+    particles (k-d tree) checked first, then the vectorised kernel ``fast`` per chunk, and the
+    exact loop ``exact`` (which skips r = 0) for targets on a particle (``min_distance=0``).
+    ``tail`` is the shape of one target's value: () or (3,)."""
     coords, charges = particle_arrays(particles)
     t = target_array(targets)
     min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
@@ -249,13 +246,13 @@ def direct_field(particles: PointCloud, targets: Any, *, min_distance: float = 1
     _raise_too_close(min_r2, min_distance, "target")
     xs, ys, zs = _soa(coords)
     q = np.ascontiguousarray(charges, dtype=np.float64)
-    out = np.empty((t.shape[0], 3))
+    out = np.empty((t.shape[0], *tail))
     for s in range(0, t.shape[0], chunk):
-        _direct_field_fast(t[s:s + chunk], xs, ys, zs, q, out[s:s + chunk])
-    on = np.flatnonzero(min_r2 == 0.0)  # only with min_distance=0: the loop that skips r = 0
+        fast(t[s:s + chunk], xs, ys, zs, q, out[s:s + chunk])
+    on = np.flatnonzero(min_r2 == 0.0)
     if on.size:
-        tmp, tmp_r2 = np.empty((on.size, 3)), np.empty(on.size)
-        _direct_field(np.ascontiguousarray(t[on]), coords, q, tmp, tmp_r2)
+        tmp = np.empty((on.size, *tail))
+        exact(np.ascontiguousarray(t[on]), coords, q, tmp, np.empty(on.size))
         out[on] = tmp
     return out
 
@@ -450,8 +447,8 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     """
     coords, charges = particle_arrays(particles)
     t = target_array(targets)
-    if backend not in ("numba", "jax"):
-        raise ValueError(f"backend must be 'numba' or 'jax', got {backend!r}")
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
     explicit = split is not None or long_part is not None or bool(split_options)
     if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "potential") == "direct":
         check_split_rtol(rtol)
