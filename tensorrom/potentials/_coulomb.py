@@ -595,7 +595,7 @@ def energy(particles: PointCloud, rtol: float = 1e-8, *, split: RangeSplit | Non
         check_split_rtol(rtol)
         return direct_energy(particles, min_distance=min_distance)
     split = _resolve_split(split, rtol, Box.bounding(coords), coords.shape[0], split_options)
-    short, min_r2 = _short_numba(coords, charges, coords, split, True)
+    short, min_r2 = _short_numba(coords, charges, coords, split, True, min_distance)
     _raise_coincident(min_r2, min_distance)
     ct = long_range(particles, split)
     v_long = _evaluate(ct, coords)

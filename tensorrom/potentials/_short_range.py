@@ -1,20 +1,24 @@
 r"""The short-range part :math:`\sum_{|x - x_j| < r_c} q_j\,\mathrm{erfc}(\beta|x-x_j|)/|x-x_j|`.
 
 Only particles within the cutoff :math:`r_c` contribute (:math:`\mathrm{erfc}(\beta r_c)\le
-\epsilon/4`, see :class:`RangeSplit`), so a cell list with cells of edge :math:`\ge r_c` finds
-them in :math:`O(1)` per target: the total cost is :math:`O((N + M)\,\rho r_c^3)`.
+\epsilon/4`, see :class:`RangeSplit`), so the cost is :math:`O((N + M)\,\rho r_c^3)`.
 
 Three kernels:
 
-- scattered targets, Numba (CPU): particles sorted into cells by a counting sort, one
-  ``prange`` over targets, each visiting its 27 neighbour cells;
+- scattered targets, Numba (CPU): particles in xy-columns of width :math:`r_c/8`, sorted by
+  z inside each column (:class:`ColumnList`); targets in small cubic bins, one bin per
+  ``prange`` iteration. Per bin, the z-window of every column that the cutoff sphere around
+  the bin reaches (found by bisection) is copied into one contiguous buffer, and each target
+  of the bin sweeps it in a branch-free, vectorised loop. About 3/4 of the pairs visited lie
+  within the cutoff (measured: 73 % for 10^6 random points around 30 069 atoms; the 27
+  cells of edge :math:`r_c` around a target: 15 %);
 - uniform or any tensor grid, Numba: a ``prange`` over the grid's x-slabs, each visiting the
   particles within :math:`r_c` of the slab (sorted by x) and only the y, z nodes inside the
   cutoff sphere (no write conflicts, no wasted pairs); on a uniform z-axis the node range of
   each (x, y) row comes from the spacing, and the row loop is a contiguous, vectorised sweep;
-- scattered targets, JAX (GPU): the same cell list padded to a fixed occupancy, gathered per
-  target and summed with masks under ``jax.jit``, in fixed-size target batches, float64 via a
-  scoped ``jax.enable_x64(True)``.
+- scattered targets, JAX (GPU): a cell list (:class:`CellList`) padded to a fixed occupancy,
+  gathered per target and summed with masks under ``jax.jit``, in fixed-size target batches,
+  float64 via a scoped ``jax.enable_x64(True)``.
 
 Both Numba kernels evaluate :math:`\mathrm{erfc}(\beta r)/r = 1/r - \mathrm{erf}(\beta r)/r`
 with the smooth second term as a polynomial in :math:`r^2` (:func:`short_kernel_polynomial`,
@@ -47,6 +51,8 @@ from ._split import RangeSplit
 __all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList"]
 
 _BACKENDS = ("numba", "jax")
+# fastmath without "afn": square roots and divisions stay correctly rounded
+_FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "reassoc"}
 
 
 class CellList:
@@ -82,6 +88,54 @@ class CellList:
         self.order = order.astype(np.int64)
         self.start = start
         self.max_occupancy = int(counts.max())
+
+
+class ColumnList:
+    """Particles sorted into square columns of width ``width`` in the xy-plane, and by z
+    inside each column: the particles of a column with z in an interval are one contiguous
+    run, found by bisection. A target (or a small bin of targets) then visits only the
+    columns within ``r_cut`` and in each only the z-window inside the cutoff sphere, so most
+    candidate pairs are within the cutoff.
+
+    Attributes:
+        lower: (2,) xy-corner of the column grid (Å).
+        width: column width (Å).
+        shape: (2,) number of columns along x and y.
+        order: (N,) particle indices sorted by column, then z.
+        start: (n_columns + 1,) offsets into ``order``.
+    """
+
+    def __init__(self, coords: np.ndarray, width: float, max_columns: int = 1 << 22):
+        lo = coords[:, :2].min(axis=0) - 1e-9
+        ext = coords[:, :2].max(axis=0) + 1e-9 - lo
+        width = float(width)
+        while np.prod(np.maximum(np.ceil(ext / width), 1)) > max_columns:
+            width *= 1.5  # very sparse systems: fewer, wider columns
+        shape = np.maximum(np.ceil(ext / width).astype(np.int64), 1)
+        idx = np.minimum(((coords[:, :2] - lo) / width).astype(np.int64), shape - 1)
+        col = idx[:, 0] * shape[1] + idx[:, 1]
+        order = np.lexsort((coords[:, 2], col))
+        counts = np.bincount(col, minlength=int(np.prod(shape)))
+        start = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        self.lower = lo
+        self.width = width
+        self.shape = shape
+        self.order = order.astype(np.int64)
+        self.start = start
+
+
+@numba.njit(inline="always")
+def _bisect(z, lo, hi, v):
+    """First index ``p`` in ``[lo, hi)`` with ``z[p] > v`` (``z`` ascending there), else
+    ``hi``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if z[mid] > v:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 # -- the short-range kernel as 1/r minus a polynomial in r^2 ---------------------------------
@@ -142,46 +196,93 @@ def _kernels(degree: int):
 
 
 def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels below
-    @numba.njit(cache=True, parallel=True, fastmath=True)
-    def points(targets, visit, xs, ys, zs, qs, r_cut2, s_scale, poly, lower, cell, reach,
-               shape, order, start, self_index, out, min_r2):
-        """Targets in the order ``visit`` (sorted by cell, for cache locality); particle
-        coordinates ``xs, ys, zs`` and charges ``qs`` sorted by cell (``order`` maps back to
-        particle indices). The candidate loop is branch-free (a masked sum), so it
-        vectorises."""
-        m = targets.shape[0]
-        nx, ny, nz = shape[0], shape[1], shape[2]
-        for ii in numba.prange(m):
-            i = visit[ii]
-            tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
-            cx = int(math.floor((tx - lower[0]) / cell))
-            cy = int(math.floor((ty - lower[1]) / cell))
-            cz = int(math.floor((tz - lower[2]) / cell))
-            acc = 0.0
-            best = np.inf
-            si = self_index[i]
-            for ix in range(max(cx - reach, 0), min(cx + reach + 1, nx)):
-                for iy in range(max(cy - reach, 0), min(cy + reach + 1, ny)):
-                    c0 = (ix * ny + iy) * nz
-                    # the z-neighbour cells are consecutive: one contiguous run of particles
-                    p0 = start[c0 + max(cz - reach, 0)]
-                    p1 = start[c0 + min(cz + reach + 1, nz)]
-                    for p in range(p0, p1):
-                        dx = tx - xs[p]
-                        dy = ty - ys[p]
-                        dz = tz - zs[p]
-                        r2 = dx * dx + dy * dy + dz * dz
-                        other = order[p] != si
-                        best = min(best, r2 if other else np.inf)
-                        use = other and r2 < r_cut2 and r2 > 0.0
-                        sq = r2 if use else r_cut2
-                        y = sq * s_scale - 1.0
-                        h = poly[DEG]
-                        for d in range(DEG - 1, -1, -1):
-                            h = h * y + poly[d]
-                        acc += (qs[p] * (1.0 / math.sqrt(sq) - h)) if use else 0.0
-            out[i] = acc
-            min_r2[i] = best
+    @numba.njit(cache=True, fastmath=_FASTMATH)
+    def row(tx, ty, tz, xs, ys, zs, qs, r_cut2, s_scale, poly, close2, count_on):
+        """Over the candidate particles ``xs, ys, zs, qs`` (contiguous buffers): (sum of the
+        short-range terms within ``r_cut``, skipping particles exactly on the target; number
+        of particles closer than ``sqrt(close2)``, or exactly on the target if
+        ``count_on``). A pure masked reduction, which LLVM vectorises: ``r2 ** -0.5``
+        lowers to a correctly rounded vector square root and division (``math.sqrt`` would
+        stay scalar, and so would a running minimum); indices from ``range(n)`` of the
+        buffers' own length (no negative-index wrap-around, so no gathers)."""
+        acc = 0.0
+        close = 0
+        for p in range(xs.shape[0]):
+            dx = tx - xs[p]
+            dy = ty - ys[p]
+            dz = tz - zs[p]
+            r2 = dx * dx + dy * dy + dz * dz
+            on = r2 == 0.0
+            close += 1 if (r2 < close2 or (count_on and on)) else 0
+            use = r2 < r_cut2 and not on
+            sq = r2 if use else r_cut2
+            w = qs[p] if use else 0.0
+            y = sq * s_scale - 1.0
+            h = poly[DEG]
+            for d in range(DEG - 1, -1, -1):
+                h = h * y + poly[d]
+            acc += w * (sq ** -0.5 - h)
+        return acc, close
+
+    @numba.njit(cache=True, parallel=True)
+    def points(targets, tstart, tlo, thi, xs, ys, zs, qs, lower, width, shape, cstart,
+               r_cut, s_scale, poly, close2, exclude_self, out, n_close):
+        """Targets in bins (``targets[tstart[b]:tstart[b+1]]``, bounding boxes ``tlo[b]``,
+        ``thi[b]``), one bin per ``prange`` iteration; particles ``xs, ys, zs, qs`` sorted by
+        xy-column and by z inside a column (:class:`ColumnList`). Per bin, the columns
+        within ``r_cut`` of the bin's box and in each the z-window inside the cutoff are
+        copied into one contiguous buffer, which every target of the bin sweeps with
+        :func:`row`. ``n_close``: per target, the number of (other) particles closer than
+        ``sqrt(close2)`` or, with ``exclude_self``, coincident with it."""
+        nb = tstart.shape[0] - 1
+        nx, ny = shape[0], shape[1]
+        r_cut2 = r_cut * r_cut
+        for b in numba.prange(nb):
+            lo0, lo1, lo2 = tlo[b, 0], tlo[b, 1], tlo[b, 2]
+            hi0, hi1, hi2 = thi[b, 0], thi[b, 1], thi[b, 2]
+            ix0 = max(int(math.floor((lo0 - r_cut - lower[0]) / width)), 0)
+            ix1 = min(int(math.floor((hi0 + r_cut - lower[0]) / width)) + 1, nx)
+            iy0 = max(int(math.floor((lo1 - r_cut - lower[1]) / width)), 0)
+            iy1 = min(int(math.floor((hi1 + r_cut - lower[1]) / width)) + 1, ny)
+            ncol = max(ix1 - ix0, 0) * max(iy1 - iy0, 0)
+            runs = np.empty((ncol, 2), dtype=np.int64)
+            total = 0
+            c = 0
+            for ix in range(ix0, ix1):
+                x0 = lower[0] + ix * width
+                gx = max(x0 - hi0, lo0 - (x0 + width), 0.0)
+                for iy in range(iy0, iy1):
+                    y0 = lower[1] + iy * width
+                    gy = max(y0 - hi1, lo1 - (y0 + width), 0.0)
+                    rem = r_cut2 - gx * gx - gy * gy
+                    p0 = 0
+                    p1 = 0
+                    if rem > 0.0:
+                        rz = math.sqrt(rem)
+                        col = ix * ny + iy
+                        p0 = _bisect(zs, cstart[col], cstart[col + 1], lo2 - rz)
+                        p1 = _bisect(zs, p0, cstart[col + 1], hi2 + rz)
+                    runs[c, 0] = p0
+                    runs[c, 1] = p1
+                    total += p1 - p0
+                    c += 1
+            bx = np.empty(total)
+            by = np.empty(total)
+            bz = np.empty(total)
+            bq = np.empty(total)
+            k = 0
+            for c in range(ncol):
+                for p in range(runs[c, 0], runs[c, 1]):
+                    bx[k] = xs[p]
+                    by[k] = ys[p]
+                    bz[k] = zs[p]
+                    bq[k] = qs[p]
+                    k += 1
+            for i in range(tstart[b], tstart[b + 1]):
+                acc, close = row(targets[i, 0], targets[i, 1], targets[i, 2], bx, by, bz, bq,
+                                 r_cut2, s_scale, poly, close2, exclude_self)
+                out[i] = acc
+                n_close[i] = close - 1 if exclude_self else close  # not the particle itself
 
     @numba.njit(cache=True, parallel=True, fastmath=True)
     def grid(ax, ay, az, uniform_z, xs, ys, zs, qs, on_node, r_cut, s_scale, poly, out):
@@ -349,34 +450,70 @@ def short_range(particles: PointCloud, targets: Any, split: RangeSplit, *,
                          f"targets for {coords.shape[0]} particles")
     if backend == "jax":
         return _short_points_jax(t, coords, charges, split, min_distance, exclude_self)
-    out, min_r2 = _short_numba(coords, charges, t, split, exclude_self)
+    out, min_r2 = _short_numba(coords, charges, t, split, exclude_self, min_distance)
     _raise_too_close(min_r2, min_distance, "particle" if exclude_self else "target")
     return out
 
 
-def _short_numba(coords, charges, t, split, exclude_self):
-    """(potential (M,), squared distance to the nearest other particle (M,)).
+def _target_bins(t: np.ndarray, edge: float):
+    """Targets sorted into cubic bins of edge ``edge``: (order, start offsets (n_bins + 1,),
+    per-bin lower and upper corners of the targets' bounding boxes)."""
+    lo = t.min(axis=0)
+    idx = np.floor((t - lo) / edge).astype(np.int64)
+    n = idx.max(axis=0) + 1
+    key = (idx[:, 0] * n[1] + idx[:, 1]) * n[2] + idx[:, 2]
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True]).astype(np.int64)
+    ts = t[order]
+    tlo = np.minimum.reduceat(ts, start[:-1], axis=0)
+    thi = np.maximum.reduceat(ts, start[:-1], axis=0)
+    return order, start, np.ascontiguousarray(tlo), np.ascontiguousarray(thi)
 
-    Cells of edge ``r_cut / 2`` (a target visits the 5^3 cells around its own: a cube of
-    edge ``2.5 r_cut`` instead of ``3 r_cut``, 42 % fewer candidate pairs)."""
-    cl = CellList(coords, 0.5 * split.r_cut)
-    reach = int(math.ceil(split.r_cut / cl.cell - 1e-9))
-    out = np.empty(t.shape[0])
-    min_r2 = np.empty(t.shape[0])
-    self_index = (np.arange(t.shape[0], dtype=np.int64) if exclude_self
-                  else np.full(t.shape[0], -1, dtype=np.int64))
+
+_COLUMN_WIDTH = 0.125  # of r_cut
+_BIN_EDGE = 0.1  # smallest bin edge, of r_cut
+_BIN_TARGETS = 16.0  # targets per bin on average, where the bins are larger
+
+
+def _short_numba(coords, charges, t, split, exclude_self, min_distance):
+    """(potential (M,), squared distance to the nearest other particle where that is below
+    ``min_distance`` or, with ``exclude_self``, zero; ``inf`` elsewhere (M,)).
+
+    Particles in xy-columns of width ``r_cut / 8``, sorted by z (:class:`ColumnList`);
+    targets in cubic bins of edge ``r_cut / 10`` or more (about 16 targets per bin on
+    average, at most ``r_cut / 2``): per bin, the z-windows of the columns within the cutoff
+    are gathered into one contiguous buffer that each target of the bin sweeps, vectorised.
+    The kernel only counts the particles too close to a target; the distances for the error
+    message come from a k-d tree, for those targets alone."""
+    m = t.shape[0]
+    out = np.empty(m)
+    min_r2 = np.full(m, np.inf)
+    if m == 0:
+        return out, min_r2
+    cl = ColumnList(coords, _COLUMN_WIDTH * split.r_cut)
     poly = short_kernel_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
     points, _ = _kernels(poly.size - 1)
-    # targets visited cell by cell, particles stored cell by cell: neighbouring targets
-    # read the same particles from cache
-    idx = np.clip(np.floor((t - cl.lower) / cl.cell), -1, cl.shape).astype(np.int64) + 1
-    key = (idx[:, 0] * (cl.shape[1] + 2) + idx[:, 1]) * (cl.shape[2] + 2) + idx[:, 2]
-    visit = np.argsort(key, kind="stable")
+    volume = float(np.prod(np.maximum(np.ptp(t, axis=0), 0.1 * split.r_cut)))
+    edge = min(max(_BIN_EDGE * split.r_cut, (_BIN_TARGETS * volume / m) ** (1.0 / 3.0)),
+               0.5 * split.r_cut)
+    order, start, tlo, thi = _target_bins(t, edge)
     cs = coords[cl.order]
-    points(t, visit, *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
-           np.ascontiguousarray(charges[cl.order]), split.r_cut ** 2, 2.0 / split.r_cut ** 2,
-           poly, cl.lower, cl.cell, reach, cl.shape, cl.order, cl.start, self_index, out,
-           min_r2)
+    o = np.empty(m)
+    n_close = np.empty(m, dtype=np.int64)
+    points(np.ascontiguousarray(t[order]), start, tlo, thi,
+           *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
+           np.ascontiguousarray(charges[cl.order]), cl.lower, cl.width, cl.shape, cl.start,
+           float(split.r_cut), 2.0 / split.r_cut ** 2, poly, float(min_distance) ** 2,
+           bool(exclude_self), o, n_close)
+    out[order] = o
+    bad = order[n_close > 0]
+    if bad.size:
+        from scipy.spatial import cKDTree
+
+        k = 2 if exclude_self else 1
+        d, _ = cKDTree(coords).query(t[bad], k=k)
+        min_r2[bad] = (d if k == 1 else d[:, 1]) ** 2
     return out, min_r2
 
 

@@ -12,7 +12,7 @@ from tensorrom.potentials import (
     short_range_field,
     short_range_on_grid,
 )
-from tensorrom.potentials._short_range import short_kernel_polynomial
+from tensorrom.potentials._short_range import ColumnList, short_kernel_polynomial
 
 
 @pytest.fixture
@@ -53,6 +53,71 @@ def test_cell_list_holds_every_particle_once(rng):
     cl = CellList(coords, 2.0)
     assert np.array_equal(np.sort(cl.order), np.arange(500))
     assert cl.start[-1] == 500
+
+
+def test_column_list_sorts_each_column_by_z(rng):
+    coords = rng.normal(size=(2000, 3)) * 4
+    cl = ColumnList(coords, 1.5)
+    assert np.array_equal(np.sort(cl.order), np.arange(2000))
+    assert cl.start[-1] == 2000 and cl.start.size == np.prod(cl.shape) + 1
+    col = np.minimum(((coords[:, :2] - cl.lower) / cl.width).astype(int), cl.shape - 1)
+    flat = col[:, 0] * cl.shape[1] + col[:, 1]
+    for c in range(cl.start.size - 1):
+        members = cl.order[cl.start[c]:cl.start[c + 1]]
+        assert np.all(flat[members] == c)
+        assert np.all(np.diff(coords[members, 2]) >= 0.0)
+
+
+@pytest.mark.parametrize("layout", ["dense cluster", "far and sparse", "flat sheet", "one",
+                                    "line along z"])
+def test_short_range_target_layouts(system, rng, layout):
+    # the target bins adapt to the targets' density and extent (see _short_numba): clustered
+    # targets (bins at their smallest edge), a few targets mostly outside the particles'
+    # columns, a flat sheet (zero extent along z), a single target, a line of targets in
+    # one column; every case must agree with brute force
+    pc, split = system
+    targets = {
+        "dense cluster": rng.uniform(-0.5, 0.5, size=(3000, 3)) + 2.0,
+        "far and sparse": rng.uniform(-14.0, 14.0, size=(40, 3)),
+        "flat sheet": np.c_[rng.uniform(-9.0, 9.0, size=(500, 2)), np.full(500, 0.3)],
+        "one": np.array([[0.1, -0.2, 0.3]]),
+        "line along z": np.c_[np.full(300, 0.2), np.full(300, -0.1), np.linspace(-9, 9, 300)],
+    }[layout]
+    got = short_range(pc, targets, split, min_distance=0.0)
+    # as in test_short_range_matches_brute_force
+    np.testing.assert_allclose(got, brute(pc, targets, split), rtol=0, atol=2e-7)
+
+
+def test_short_range_particles_in_one_column(rng):
+    # all particles in a thin vertical needle: one xy-column, z-windows do all the pruning
+    coords = np.c_[rng.uniform(0, 0.1, size=(400, 2)), rng.uniform(-20.0, 20.0, size=400)]
+    pc = PointCloud(coords, {"charge": rng.choice([-1.0, 1.0], size=400)})
+    split = RangeSplit.choose(Box([-5.0, -5.0, -25.0], [5.0, 5.0, 25.0]), 1e-6, r_cut=4.0)
+    targets = rng.uniform([-5, -5, -25], [5, 5, 25], size=(1000, 3))
+    got = short_range(pc, targets, split, min_distance=0.0)
+    np.testing.assert_allclose(got, brute(pc, targets, split), rtol=0, atol=2e-7)
+
+
+def test_too_close_message_names_the_distance(system):
+    # the kernel counts the particles closer than min_distance; the distance in the message
+    # is the exact nearest one (k-d tree), for the first offending target
+    pc, split = system
+    t = np.array([[20.0, 20.0, 20.0], pc.coords[5] + [0.0, 3e-4, 4e-4]])
+    with pytest.raises(ValueError, match=r"target 1 lies 0\.0005 Å"):
+        short_range(pc, t, split)
+    # a target on a particle with min_distance=0 raises nothing, and that particle's
+    # term is skipped, as with exclude_self (same kernel and pairs: equal to rounding)
+    on = short_range(pc, pc.coords, split, min_distance=0.0)
+    np.testing.assert_allclose(on, short_range(pc, pc.coords, split, exclude_self=True),
+                               rtol=0, atol=1e-12)
+
+
+def test_self_exclusion_finds_coincident_pairs(system):
+    pc, split = system
+    coords = np.vstack([pc.coords, pc.coords[7]])
+    twin = PointCloud(coords, {"charge": np.r_[pc["charge"], 1.0]})
+    with pytest.raises(ValueError, match="particle 7 lies 0 Å|particle 300 lies 0 Å"):
+        short_range(twin, coords, split, exclude_self=True)
 
 
 def test_short_range_matches_brute_force(system, rng):
