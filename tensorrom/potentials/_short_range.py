@@ -48,7 +48,7 @@ from ..data import PointCloud, TensorGrid
 from ._particles import particle_arrays, target_array
 from ._split import RangeSplit
 
-__all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList"]
+__all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList", "ColumnList"]
 
 _BACKENDS = ("numba", "jax")
 # fastmath without "afn": square roots and divisions stay correctly rounded
@@ -138,6 +138,53 @@ def _bisect(z, lo, hi, v):
     return lo
 
 
+@numba.njit(cache=True)
+def _gather_bin(lo, hi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut):
+    """The particles (``xs, ys, zs, qs`` sorted as a :class:`ColumnList`) that can lie within
+    ``r_cut`` of a box ``[lo, hi]``, copied into four contiguous buffers: per column the
+    cutoff reaches, the z-window ``[lo_z - rz, hi_z + rz]`` with
+    ``rz = sqrt(r_cut^2 - d_xy^2)``, ``d_xy`` the xy-distance from the box to the column."""
+    nx, ny = shape[0], shape[1]
+    r_cut2 = r_cut * r_cut
+    ix0 = max(int(math.floor((lo[0] - r_cut - lower[0]) / width)), 0)
+    ix1 = min(int(math.floor((hi[0] + r_cut - lower[0]) / width)) + 1, nx)
+    iy0 = max(int(math.floor((lo[1] - r_cut - lower[1]) / width)), 0)
+    iy1 = min(int(math.floor((hi[1] + r_cut - lower[1]) / width)) + 1, ny)
+    ncol = max(ix1 - ix0, 0) * max(iy1 - iy0, 0)
+    runs = np.zeros((ncol, 2), dtype=np.int64)
+    total = 0
+    c = 0
+    for ix in range(ix0, ix1):
+        x0 = lower[0] + ix * width
+        gx = max(x0 - hi[0], lo[0] - (x0 + width), 0.0)
+        for iy in range(iy0, iy1):
+            y0 = lower[1] + iy * width
+            gy = max(y0 - hi[1], lo[1] - (y0 + width), 0.0)
+            rem = r_cut2 - gx * gx - gy * gy
+            if rem > 0.0:
+                rz = math.sqrt(rem)
+                col = ix * ny + iy
+                p0 = _bisect(zs, cstart[col], cstart[col + 1], lo[2] - rz)
+                p1 = _bisect(zs, p0, cstart[col + 1], hi[2] + rz)
+                runs[c, 0] = p0
+                runs[c, 1] = p1
+                total += p1 - p0
+            c += 1
+    bx = np.empty(total)
+    by = np.empty(total)
+    bz = np.empty(total)
+    bq = np.empty(total)
+    k = 0
+    for c in range(ncol):
+        for p in range(runs[c, 0], runs[c, 1]):
+            bx[k] = xs[p]
+            by[k] = ys[p]
+            bz[k] = zs[p]
+            bq[k] = qs[p]
+            k += 1
+    return bx, by, bz, bq
+
+
 # -- the short-range kernel as 1/r minus a polynomial in r^2 ---------------------------------
 # erfc(beta r)/r = 1/r - erf(beta r)/r, and erf(beta r)/r = (2 beta/sqrt(pi)) int_0^1
 # exp(-beta^2 r^2 t^2) dt is an entire function of s = r^2: on [0, r_cut^2] a polynomial of
@@ -147,6 +194,23 @@ def _bisect(z, lo, hi, v):
 _POLY_DEGREES = (12, 16, 20, 24, 28, 32)
 
 
+def _fit_in_r2(h, r_cut: float, atol: float) -> np.ndarray:
+    """Monomial coefficients (ascending) in :math:`y = 2 r^2/r_c^2 - 1` of the Chebyshev
+    interpolant of ``h(r^2)`` on :math:`[0, r_c^2]`: the smallest degree in
+    ``_POLY_DEGREES`` whose error on 4001 check points is at most ``atol``."""
+    from numpy.polynomial import chebyshev
+
+    rc2 = float(r_cut) ** 2
+    yt = np.linspace(-1.0, 1.0, 4001)
+    ht = h(0.5 * (yt + 1.0) * rc2)
+    for deg in _POLY_DEGREES:
+        y = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
+        c = chebyshev.cheb2poly(chebyshev.chebfit(y, h(0.5 * (y + 1.0) * rc2), deg))
+        if np.max(np.abs(np.polynomial.polynomial.polyval(yt, c) - ht)) <= atol:
+            break
+    return np.ascontiguousarray(c, dtype=np.float64)
+
+
 def short_kernel_polynomial(beta: float, r_cut: float, tol: float) -> np.ndarray:
     r"""Monomial coefficients ``c`` (ascending) of the polynomial in
     :math:`y = 2 r^2/r_c^2 - 1` that approximates :math:`\mathrm{erf}(\beta r)/r` on
@@ -154,10 +218,8 @@ def short_kernel_polynomial(beta: float, r_cut: float, tol: float) -> np.ndarray
     degree in ``(12, 16, ..., 32)`` that meets ``tol`` on 4001 check points (Chebyshev
     interpolation, converted to the monomial basis, whose coefficients stay below 1 here).
     The short-range kernel is then :math:`1/r - \sum_d c_d y^d`."""
-    from numpy.polynomial import chebyshev
     from scipy.special import erf
 
-    rc2 = float(r_cut) ** 2
     kmax = 2.0 * beta / math.sqrt(math.pi)
 
     def h(sq):
@@ -167,14 +229,25 @@ def short_kernel_polynomial(beta: float, r_cut: float, tol: float) -> np.ndarray
         out[big] = erf(beta * r[big]) / r[big]
         return out
 
-    yt = np.linspace(-1.0, 1.0, 4001)
-    ht = h(0.5 * (yt + 1.0) * rc2)
-    for deg in _POLY_DEGREES:
-        y = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
-        c = chebyshev.cheb2poly(chebyshev.chebfit(y, h(0.5 * (y + 1.0) * rc2), deg))
-        if np.max(np.abs(np.polynomial.polynomial.polyval(yt, c) - ht)) <= tol * kmax:
-            break
-    return np.ascontiguousarray(c, dtype=np.float64)
+    return _fit_in_r2(h, r_cut, tol * kmax)
+
+
+def short_field_polynomial(beta: float, r_cut: float, tol: float) -> np.ndarray:
+    r"""As :func:`short_kernel_polynomial`, for the field: with
+    :math:`h(s) = \mathrm{erf}(\beta\sqrt s)/\sqrt s`, the polynomial approximates
+    :math:`f(s) = 2h'(s) = -\frac{4\beta^3}{\sqrt\pi}\int_0^1 t^2 e^{-\beta^2 s t^2}dt`
+    (an entire function of :math:`s = r^2`, computed by 48-point Gauss–Legendre quadrature)
+    to ``tol`` times its maximum :math:`4\beta^3/(3\sqrt\pi)`. The short-range field of a
+    charge ``q`` at distance vector ``d`` is then :math:`q\,d\,(1/r^3 + f(r^2))`."""
+    t, w = np.polynomial.legendre.leggauss(48)
+    t, w = 0.5 * (t + 1.0), 0.5 * w
+    fmax = 4.0 * beta ** 3 / (3.0 * math.sqrt(math.pi))
+
+    def f(sq):
+        e = np.exp(-(beta ** 2) * np.multiply.outer(sq, t * t))
+        return -3.0 * fmax * (e @ (w * t * t))
+
+    return _fit_in_r2(f, r_cut, tol * fmax)
 
 
 def _poly_tolerance(split: RangeSplit) -> float:
@@ -234,50 +307,10 @@ def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels b
         copied into one contiguous buffer, which every target of the bin sweeps with
         :func:`row`. ``n_close``: per target, the number of (other) particles closer than
         ``sqrt(close2)`` or, with ``exclude_self``, coincident with it."""
-        nb = tstart.shape[0] - 1
-        nx, ny = shape[0], shape[1]
         r_cut2 = r_cut * r_cut
-        for b in numba.prange(nb):
-            lo0, lo1, lo2 = tlo[b, 0], tlo[b, 1], tlo[b, 2]
-            hi0, hi1, hi2 = thi[b, 0], thi[b, 1], thi[b, 2]
-            ix0 = max(int(math.floor((lo0 - r_cut - lower[0]) / width)), 0)
-            ix1 = min(int(math.floor((hi0 + r_cut - lower[0]) / width)) + 1, nx)
-            iy0 = max(int(math.floor((lo1 - r_cut - lower[1]) / width)), 0)
-            iy1 = min(int(math.floor((hi1 + r_cut - lower[1]) / width)) + 1, ny)
-            ncol = max(ix1 - ix0, 0) * max(iy1 - iy0, 0)
-            runs = np.empty((ncol, 2), dtype=np.int64)
-            total = 0
-            c = 0
-            for ix in range(ix0, ix1):
-                x0 = lower[0] + ix * width
-                gx = max(x0 - hi0, lo0 - (x0 + width), 0.0)
-                for iy in range(iy0, iy1):
-                    y0 = lower[1] + iy * width
-                    gy = max(y0 - hi1, lo1 - (y0 + width), 0.0)
-                    rem = r_cut2 - gx * gx - gy * gy
-                    p0 = 0
-                    p1 = 0
-                    if rem > 0.0:
-                        rz = math.sqrt(rem)
-                        col = ix * ny + iy
-                        p0 = _bisect(zs, cstart[col], cstart[col + 1], lo2 - rz)
-                        p1 = _bisect(zs, p0, cstart[col + 1], hi2 + rz)
-                    runs[c, 0] = p0
-                    runs[c, 1] = p1
-                    total += p1 - p0
-                    c += 1
-            bx = np.empty(total)
-            by = np.empty(total)
-            bz = np.empty(total)
-            bq = np.empty(total)
-            k = 0
-            for c in range(ncol):
-                for p in range(runs[c, 0], runs[c, 1]):
-                    bx[k] = xs[p]
-                    by[k] = ys[p]
-                    bz[k] = zs[p]
-                    bq[k] = qs[p]
-                    k += 1
+        for b in numba.prange(tstart.shape[0] - 1):
+            bx, by, bz, bq = _gather_bin(tlo[b], thi[b], xs, ys, zs, qs, lower, width, shape,
+                                         cstart, r_cut)
             for i in range(tstart[b], tstart[b + 1]):
                 acc, close = row(targets[i, 0], targets[i, 1], targets[i, 2], bx, by, bz, bq,
                                  r_cut2, s_scale, poly, close2, exclude_self)
@@ -352,48 +385,63 @@ def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels b
     return points, grid
 
 
-@numba.njit(cache=True, parallel=True)
-def _short_points_grad(targets, coords, charges, beta, r_cut2, lower, cell, shape, order,
-                       start, out, min_r2):
-    """out[i] = -grad of the short-range potential (the field), per target."""
-    m = targets.shape[0]
-    nx, ny, nz = shape[0], shape[1], shape[2]
-    two_over_sqrt_pi = 2.0 / math.sqrt(math.pi)
-    for i in numba.prange(m):
-        tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
-        cx = int(math.floor((tx - lower[0]) / cell))
-        cy = int(math.floor((ty - lower[1]) / cell))
-        cz = int(math.floor((tz - lower[2]) / cell))
+_FIELD_KERNELS: dict = {}
+
+
+def _field_kernel(degree: int):
+    """The scattered-target field kernel with the Horner chain of :func:`short_field_polynomial`
+    of the given degree unrolled (compiled once per degree, cached on disk)."""
+    if degree not in _FIELD_KERNELS:
+        _FIELD_KERNELS[degree] = _make_field_kernel(degree)
+    return _FIELD_KERNELS[degree]
+
+
+def _make_field_kernel(DEG):  # noqa: N803 - a compile-time constant of the kernels below
+    @numba.njit(cache=True, fastmath=_FASTMATH)
+    def field_row(tx, ty, tz, xs, ys, zs, qs, r_cut2, s_scale, poly, close2):
+        """As the potential's ``row``: (field components, number of particles closer than
+        ``sqrt(close2)``); each term ``q d (1/r^3 + f(r^2))``, vectorised."""
         ex = 0.0
         ey = 0.0
         ez = 0.0
-        best = np.inf
-        for ix in range(max(cx - 1, 0), min(cx + 2, nx)):
-            for iy in range(max(cy - 1, 0), min(cy + 2, ny)):
-                for iz in range(max(cz - 1, 0), min(cz + 2, nz)):
-                    c = (ix * ny + iy) * nz + iz
-                    for p in range(start[c], start[c + 1]):
-                        j = order[p]
-                        dx = tx - coords[j, 0]
-                        dy = ty - coords[j, 1]
-                        dz = tz - coords[j, 2]
-                        r2 = dx * dx + dy * dy + dz * dz
-                        if r2 < best:
-                            best = r2
-                        if r2 < r_cut2 and r2 > 0.0:
-                            r = math.sqrt(r2)
-                            br = beta * r
-                            # -d/dr [erfc(br)/r] = erfc(br)/r^2 + 2b/sqrt(pi) exp(-b^2r^2)/r
-                            g = (math.erfc(br) / r + two_over_sqrt_pi * beta
-                                 * math.exp(-br * br)) / r2
-                            g *= charges[j]
-                            ex += g * dx
-                            ey += g * dy
-                            ez += g * dz
-        out[i, 0] = ex
-        out[i, 1] = ey
-        out[i, 2] = ez
-        min_r2[i] = best
+        close = 0
+        for p in range(xs.shape[0]):
+            dx = tx - xs[p]
+            dy = ty - ys[p]
+            dz = tz - zs[p]
+            r2 = dx * dx + dy * dy + dz * dz
+            close += 1 if r2 < close2 else 0
+            use = r2 < r_cut2 and r2 != 0.0
+            sq = r2 if use else r_cut2
+            w = qs[p] if use else 0.0
+            y = sq * s_scale - 1.0
+            f = poly[DEG]
+            for d in range(DEG - 1, -1, -1):
+                f = f * y + poly[d]
+            inv = sq ** -0.5
+            g = w * (inv * inv * inv + f)
+            ex += g * dx
+            ey += g * dy
+            ez += g * dz
+        return ex, ey, ez, close
+
+    @numba.njit(cache=True, parallel=True)
+    def field(targets, tstart, tlo, thi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut,
+              s_scale, poly, close2, out, n_close):
+        """As the potential's ``points`` kernel, for the field (M, 3)."""
+        r_cut2 = r_cut * r_cut
+        for b in numba.prange(tstart.shape[0] - 1):
+            bx, by, bz, bq = _gather_bin(tlo[b], thi[b], xs, ys, zs, qs, lower, width, shape,
+                                         cstart, r_cut)
+            for i in range(tstart[b], tstart[b + 1]):
+                ex, ey, ez, close = field_row(targets[i, 0], targets[i, 1], targets[i, 2], bx,
+                                              by, bz, bq, r_cut2, s_scale, poly, close2)
+                out[i, 0] = ex
+                out[i, 1] = ey
+                out[i, 2] = ez
+                n_close[i] = close
+
+    return field
 
 
 def _check_split(split: Any) -> RangeSplit:
@@ -488,16 +536,11 @@ def _short_numba(coords, charges, t, split, exclude_self, min_distance):
     message come from a k-d tree, for those targets alone."""
     m = t.shape[0]
     out = np.empty(m)
-    min_r2 = np.full(m, np.inf)
     if m == 0:
-        return out, min_r2
-    cl = ColumnList(coords, _COLUMN_WIDTH * split.r_cut)
+        return out, np.full(0, np.inf)
+    cl, order, start, tlo, thi = _layout(coords, t, split)
     poly = short_kernel_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
     points, _ = _kernels(poly.size - 1)
-    volume = float(np.prod(np.maximum(np.ptp(t, axis=0), 0.1 * split.r_cut)))
-    edge = min(max(_BIN_EDGE * split.r_cut, (_BIN_TARGETS * volume / m) ** (1.0 / 3.0)),
-               0.5 * split.r_cut)
-    order, start, tlo, thi = _target_bins(t, edge)
     cs = coords[cl.order]
     o = np.empty(m)
     n_close = np.empty(m, dtype=np.int64)
@@ -507,14 +550,31 @@ def _short_numba(coords, charges, t, split, exclude_self, min_distance):
            float(split.r_cut), 2.0 / split.r_cut ** 2, poly, float(min_distance) ** 2,
            bool(exclude_self), o, n_close)
     out[order] = o
+    return out, _close_r2(coords, t, order, n_close, 2 if exclude_self else 1)
+
+
+def _layout(coords, t, split):
+    """(:class:`ColumnList` of the particles, and the targets' bins: order, start offsets,
+    lower and upper corners; see :func:`_short_numba`)."""
+    m = t.shape[0]
+    cl = ColumnList(coords, _COLUMN_WIDTH * split.r_cut)
+    volume = float(np.prod(np.maximum(np.ptp(t, axis=0), 0.1 * split.r_cut)))
+    edge = min(max(_BIN_EDGE * split.r_cut, (_BIN_TARGETS * volume / m) ** (1.0 / 3.0)),
+               0.5 * split.r_cut)
+    return (cl, *_target_bins(t, edge))
+
+
+def _close_r2(coords, t, order, n_close, k):
+    """Squared distance to the k-th nearest particle (k-d tree) of the targets whose kernel
+    counted a particle too close (``n_close`` in the binned order), ``inf`` elsewhere."""
+    min_r2 = np.full(t.shape[0], np.inf)
     bad = order[n_close > 0]
     if bad.size:
         from scipy.spatial import cKDTree
 
-        k = 2 if exclude_self else 1
         d, _ = cKDTree(coords).query(t[bad], k=k)
-        min_r2[bad] = (d if k == 1 else d[:, 1]) ** 2
-    return out, min_r2
+        min_r2[bad] = (d if k == 1 else d[:, k - 1]) ** 2
+    return min_r2
 
 
 def short_range_field(particles: PointCloud, targets: Any, split: RangeSplit, *,
@@ -525,12 +585,22 @@ def short_range_field(particles: PointCloud, targets: Any, split: RangeSplit, *,
     coords, charges = particle_arrays(particles)
     t = target_array(targets)
     min_distance = check_positive_float(min_distance, "min_distance", allow_zero=True)
-    cl = CellList(coords, split.r_cut)
-    out = np.empty((t.shape[0], 3))
-    min_r2 = np.empty(t.shape[0])
-    _short_points_grad(t, coords, charges, split.beta, split.r_cut ** 2, cl.lower, cl.cell,
-                       cl.shape, cl.order, cl.start, out, min_r2)
-    _raise_too_close(min_r2, min_distance, "target")
+    m = t.shape[0]
+    out = np.empty((m, 3))
+    if m == 0:
+        return out
+    cl, order, start, tlo, thi = _layout(coords, t, split)
+    poly = short_field_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
+    cs = coords[cl.order]
+    o = np.empty((m, 3))
+    n_close = np.empty(m, dtype=np.int64)
+    _field_kernel(poly.size - 1)(
+        np.ascontiguousarray(t[order]), start, tlo, thi,
+        *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
+        np.ascontiguousarray(charges[cl.order]), cl.lower, cl.width, cl.shape, cl.start,
+        float(split.r_cut), 2.0 / split.r_cut ** 2, poly, min_distance ** 2, o, n_close)
+    out[order] = o
+    _raise_too_close(_close_r2(coords, t, order, n_close, 1), min_distance, "target")
     return out
 
 

@@ -12,7 +12,11 @@ from tensorrom.potentials import (
     short_range_field,
     short_range_on_grid,
 )
-from tensorrom.potentials._short_range import ColumnList, short_kernel_polynomial
+from tensorrom.potentials._short_range import (
+    ColumnList,
+    short_field_polynomial,
+    short_kernel_polynomial,
+)
 
 
 @pytest.fixture
@@ -22,6 +26,16 @@ def system(rng):
     pc = PointCloud(coords, {"charge": charges})
     split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), 1e-6, r_cut=4.0)
     return pc, split
+
+
+def brute_field(pc, targets, split):
+    # E = sum_j q_j d (erfc(beta r)/r + 2 beta/sqrt(pi) exp(-beta^2 r^2)) / r^2, r < r_cut
+    d = targets[:, None, :] - pc.coords[None, :, :]
+    r = np.linalg.norm(d, axis=-1)
+    b = split.beta
+    g = (erfc(b * r) / r + 2 * b / np.sqrt(np.pi) * np.exp(-b * b * r * r)) / r ** 2
+    g = np.where(r < split.r_cut, g, 0.0) * pc["charge"]
+    return np.einsum("mn,mnk->mk", g, d)
 
 
 def brute(pc, targets, split):
@@ -46,6 +60,46 @@ def test_short_kernel_polynomial_accuracy(rtol):
     # 1.5 x tol: the fit was verified on 4001 points only; 1/r - poly cancels to
     # ~eps / r_min = 2e-13 absolute at r = 1e-3
     assert np.max(np.abs(got - erfc(beta * r) / r)) <= 1.5 * tol * kmax + 1e-12
+
+
+@pytest.mark.parametrize("rtol", [1e-2, 1e-6, 1e-10, 1e-12])
+def test_short_field_polynomial_accuracy(rtol):
+    # f(s) = 2 h'(s), h(s) = erf(beta sqrt s)/sqrt s, as a polynomial in y = 2 s/r_c^2 - 1;
+    # checked through the exact field kernel (erfc(br)/r + 2b/sqrt(pi) e^{-b^2r^2})/r^2 =
+    # 1/r^3 + f(r^2) on a grid 10x denser than the fit's check points. 1.5 x tol as above;
+    # the subtraction 1/r^3 - (exact) cancels to ~eps/r^3 = 2e-7 absolute at r = 1e-3
+    beta = 0.37
+    split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), rtol, beta=beta)
+    tol = max(1e-3 * rtol, 1e-13)
+    c = short_field_polynomial(beta, split.r_cut, tol)
+    r = np.linspace(1e-3, split.r_cut, 40001)
+    y = 2.0 * r * r / split.r_cut ** 2 - 1.0
+    got = np.polynomial.polynomial.polyval(y, c)
+    want = (erfc(beta * r) / r + 2 * beta / np.sqrt(np.pi) * np.exp(-beta * beta * r * r)) \
+        / r ** 2 - 1.0 / r ** 3
+    fmax = 4.0 * beta ** 3 / (3.0 * np.sqrt(np.pi))
+    assert np.max(np.abs(got - want)) <= 1.5 * tol * fmax + 1e-6
+
+
+@pytest.mark.parametrize("layout", ["scattered", "dense cluster", "far and sparse"])
+def test_short_field_matches_brute_force(system, rng, layout):
+    pc, split = system
+    targets = {
+        "scattered": rng.uniform(-9.0, 9.0, size=(400, 3)),
+        "dense cluster": rng.uniform(-0.5, 0.5, size=(2000, 3)) + 2.0,
+        "far and sparse": rng.uniform(-14.0, 14.0, size=(40, 3)),
+    }[layout]
+    got = short_range_field(pc, targets, split, min_distance=0.0)
+    # polynomial error <= 1.5 tol fmax per unit distance (tol = 1e-9, fmax = 4 b^3/(3 sqrt
+    # pi) = 0.57 /Å^3 for beta = 0.91), times |d| < r_cut = 4 Å and sum |q| < 300: 1e-6
+    np.testing.assert_allclose(got, brute_field(pc, targets, split), rtol=0, atol=1e-6)
+
+
+def test_short_field_too_close(system):
+    pc, split = system
+    t = np.array([[20.0, 20.0, 20.0], pc.coords[5] + [0.0, 3e-4, 4e-4]])
+    with pytest.raises(ValueError, match=r"target 1 lies 0\.0005 Å"):
+        short_range_field(pc, t, split)
 
 
 def test_cell_list_holds_every_particle_once(rng):
