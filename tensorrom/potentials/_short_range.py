@@ -68,25 +68,9 @@ class CellList:
     """
 
     def __init__(self, coords: np.ndarray, r_cut: float, max_cells: int = 1 << 21):
-        lo = coords.min(axis=0) - 1e-9
-        hi = coords.max(axis=0) + 1e-9
-        ext = hi - lo
-        cell = float(r_cut)
-        # keep the number of cells bounded (very sparse systems): enlarge the cells
-        while np.prod(np.maximum(np.ceil(ext / cell), 1)) > max_cells:
-            cell *= 1.26
-        shape = np.maximum(np.ceil(ext / cell).astype(np.int64), 1)
-        idx = np.minimum(((coords - lo) / cell).astype(np.int64), shape - 1)
-        flat = (idx[:, 0] * shape[1] + idx[:, 1]) * shape[2] + idx[:, 2]
-        order = np.argsort(flat, kind="stable")
-        counts = np.bincount(flat, minlength=int(np.prod(shape)))
-        start = np.zeros(counts.size + 1, dtype=np.int64)
-        np.cumsum(counts, out=start[1:])
-        self.lower = lo
-        self.cell = cell
-        self.shape = shape
-        self.order = order.astype(np.int64)
-        self.start = start
+        # very sparse systems: enlarge the cells to keep their number bounded
+        self.lower, self.cell, self.shape, self.order, self.start, counts = _buckets(
+            coords, r_cut, max_cells, 1.26)
         self.max_occupancy = int(counts.max())
 
 
@@ -106,23 +90,34 @@ class ColumnList:
     """
 
     def __init__(self, coords: np.ndarray, width: float, max_columns: int = 1 << 22):
-        lo = coords[:, :2].min(axis=0) - 1e-9
-        ext = coords[:, :2].max(axis=0) + 1e-9 - lo
-        width = float(width)
-        while np.prod(np.maximum(np.ceil(ext / width), 1)) > max_columns:
-            width *= 1.5  # very sparse systems: fewer, wider columns
-        shape = np.maximum(np.ceil(ext / width).astype(np.int64), 1)
-        idx = np.minimum(((coords[:, :2] - lo) / width).astype(np.int64), shape - 1)
-        col = idx[:, 0] * shape[1] + idx[:, 1]
-        order = np.lexsort((coords[:, 2], col))
-        counts = np.bincount(col, minlength=int(np.prod(shape)))
-        start = np.zeros(counts.size + 1, dtype=np.int64)
-        np.cumsum(counts, out=start[1:])
-        self.lower = lo
-        self.width = width
-        self.shape = shape
-        self.order = order.astype(np.int64)
-        self.start = start
+        # very sparse systems: fewer, wider columns
+        self.lower, self.width, self.shape, self.order, self.start, _ = _buckets(
+            coords[:, :2], width, max_columns, 1.5, within=coords[:, 2])
+
+
+def _buckets(coords: np.ndarray, size: float, max_buckets: int, grow: float,
+             within: np.ndarray | None = None):
+    """Points (n, d) sorted into a regular grid of buckets of edge ``size`` (multiplied by
+    ``grow`` until there are at most ``max_buckets``), in C order of the bucket index and,
+    with ``within`` (n,), by that key inside each bucket.
+
+    Returns:
+        (lower corner (d,), edge, shape (d,), order (n,), start offsets (n_buckets + 1,),
+        counts (n_buckets,)).
+    """
+    lo = coords.min(axis=0) - 1e-9
+    ext = coords.max(axis=0) + 1e-9 - lo
+    size = float(size)
+    while np.prod(np.maximum(np.ceil(ext / size), 1)) > max_buckets:
+        size *= grow
+    shape = np.maximum(np.ceil(ext / size).astype(np.int64), 1)
+    idx = np.minimum(((coords - lo) / size).astype(np.int64), shape - 1)
+    flat = np.ravel_multi_index(tuple(idx.T), tuple(shape))
+    order = np.argsort(flat, kind="stable") if within is None else np.lexsort((within, flat))
+    counts = np.bincount(flat, minlength=int(np.prod(shape)))
+    start = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    return lo, size, shape, order.astype(np.int64), start, counts
 
 
 @numba.njit(inline="always")

@@ -44,41 +44,32 @@ def brute(pc, targets, split):
     return k @ pc["charge"]
 
 
+@pytest.mark.parametrize("kind", ["potential", "field"])
 @pytest.mark.parametrize("rtol", [1e-2, 1e-6, 1e-10, 1e-12])
-def test_short_kernel_polynomial_accuracy(rtol):
-    # erf(beta r)/r as a polynomial in r^2 on [0, r_cut], r_cut from the split rule
-    # erfc(beta r_cut) = rtol/4; requested accuracy tol * 2 beta/sqrt(pi), checked here on a
-    # grid 10x denser than the one the fit was checked on (and through 1/r - poly = erfc/r)
+def test_short_polynomial_accuracy(rtol, kind):
+    # potential: erf(beta r)/r as a polynomial in y = 2 r^2/r_c^2 - 1 on [0, r_cut], checked
+    # through 1/r - poly = erfc(beta r)/r; field: f(s) = 2 h'(s), h(s) = erf(beta sqrt s)/sqrt
+    # s, checked through the exact field kernel (erfc(br)/r + 2b/sqrt(pi) e^{-b^2r^2})/r^2 =
+    # 1/r^3 + f(r^2). r_cut from the split rule erfc(beta r_cut) = rtol/4; requested
+    # accuracy tol times the function's maximum (2b/sqrt(pi), 4b^3/(3 sqrt(pi))), checked on a
+    # grid 10x denser than the fit's. 1.5 x tol: the fit was verified on 4001 points only;
+    # the subtraction of 1/r (1/r^3) cancels to ~eps/r (eps/r^3) = 2e-13 (2e-7) absolute at
+    # r = 1e-3
     beta = 0.37
     split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), rtol, beta=beta)
     tol = max(1e-3 * rtol, 1e-13)
-    c = short_kernel_polynomial(beta, split.r_cut, tol)
     r = np.linspace(1e-3, split.r_cut, 40001)
     y = 2.0 * r * r / split.r_cut ** 2 - 1.0
-    got = 1.0 / r - np.polynomial.polynomial.polyval(y, c)
-    kmax = 2.0 * beta / np.sqrt(np.pi)
-    # 1.5 x tol: the fit was verified on 4001 points only; 1/r - poly cancels to
-    # ~eps / r_min = 2e-13 absolute at r = 1e-3
-    assert np.max(np.abs(got - erfc(beta * r) / r)) <= 1.5 * tol * kmax + 1e-12
-
-
-@pytest.mark.parametrize("rtol", [1e-2, 1e-6, 1e-10, 1e-12])
-def test_short_field_polynomial_accuracy(rtol):
-    # f(s) = 2 h'(s), h(s) = erf(beta sqrt s)/sqrt s, as a polynomial in y = 2 s/r_c^2 - 1;
-    # checked through the exact field kernel (erfc(br)/r + 2b/sqrt(pi) e^{-b^2r^2})/r^2 =
-    # 1/r^3 + f(r^2) on a grid 10x denser than the fit's check points. 1.5 x tol as above;
-    # the subtraction 1/r^3 - (exact) cancels to ~eps/r^3 = 2e-7 absolute at r = 1e-3
-    beta = 0.37
-    split = RangeSplit.choose(Box([-10.0] * 3, [10.0] * 3), rtol, beta=beta)
-    tol = max(1e-3 * rtol, 1e-13)
-    c = short_field_polynomial(beta, split.r_cut, tol)
-    r = np.linspace(1e-3, split.r_cut, 40001)
-    y = 2.0 * r * r / split.r_cut ** 2 - 1.0
-    got = np.polynomial.polynomial.polyval(y, c)
-    want = (erfc(beta * r) / r + 2 * beta / np.sqrt(np.pi) * np.exp(-beta * beta * r * r)) \
-        / r ** 2 - 1.0 / r ** 3
-    fmax = 4.0 * beta ** 3 / (3.0 * np.sqrt(np.pi))
-    assert np.max(np.abs(got - want)) <= 1.5 * tol * fmax + 1e-6
+    if kind == "potential":
+        c = short_kernel_polynomial(beta, split.r_cut, tol)
+        err = 1.0 / r - np.polynomial.polynomial.polyval(y, c) - erfc(beta * r) / r
+        bound = 1.5 * tol * 2.0 * beta / np.sqrt(np.pi) + 1e-12
+    else:
+        c = short_field_polynomial(beta, split.r_cut, tol)
+        exact = (erfc(beta * r) / r + 2 * beta / np.sqrt(np.pi) * np.exp(-(beta * r) ** 2)) / r ** 2
+        err = 1.0 / r ** 3 + np.polynomial.polynomial.polyval(y, c) - exact
+        bound = 1.5 * tol * 4.0 * beta ** 3 / (3.0 * np.sqrt(np.pi)) + 1e-6
+    assert np.max(np.abs(err)) <= bound
 
 
 @pytest.mark.parametrize("layout", ["scattered", "dense cluster", "far and sparse"])
@@ -93,13 +84,6 @@ def test_short_field_matches_brute_force(system, rng, layout):
     # polynomial error <= 1.5 tol fmax per unit distance (tol = 1e-9, fmax = 4 b^3/(3 sqrt
     # pi) = 0.57 /Å^3 for beta = 0.91), times |d| < r_cut = 4 Å and sum |q| < 300: 1e-6
     np.testing.assert_allclose(got, brute_field(pc, targets, split), rtol=0, atol=1e-6)
-
-
-def test_short_field_too_close(system):
-    pc, split = system
-    t = np.array([[20.0, 20.0, 20.0], pc.coords[5] + [0.0, 3e-4, 4e-4]])
-    with pytest.raises(ValueError, match=r"target 1 lies 0\.0005 Å"):
-        short_range_field(pc, t, split)
 
 
 def test_cell_list_holds_every_particle_once(rng):
@@ -153,12 +137,13 @@ def test_short_range_particles_in_one_column(rng):
 
 
 def test_too_close_message_names_the_distance(system):
-    # the kernel counts the particles closer than min_distance; the distance in the message
+    # the kernels count the particles closer than min_distance; the distance in the message
     # is the exact nearest one (k-d tree), for the first offending target
     pc, split = system
     t = np.array([[20.0, 20.0, 20.0], pc.coords[5] + [0.0, 3e-4, 4e-4]])
-    with pytest.raises(ValueError, match=r"target 1 lies 0\.0005 Å"):
-        short_range(pc, t, split)
+    for fn in (short_range, short_range_field):
+        with pytest.raises(ValueError, match=r"target 1 lies 0\.0005 Å"):
+            fn(pc, t, split)
     # a target on a particle with min_distance=0 raises nothing, and that particle's
     # term is skipped, as with exclude_self (same kernel and pairs: equal to rounding)
     on = short_range(pc, pc.coords, split, min_distance=0.0)
