@@ -48,25 +48,34 @@ __all__ = ["coulomb", "coulomb_on_grid", "field", "energy", "direct_sum", "direc
 COULOMB_KCAL = 332.0637
 """Coulomb constant in kcal·Å/(mol·e²): potential [e/Å] x 332.0637 = kcal/mol/e."""
 
-_POINTS_BETA_LENGTH = 16.0  # default split of coulomb(): see RangeSplit.choose(max_beta_length)
-# ... and its largest default cutoff (Å): at scattered targets the short range costs ~r_c^3 per
-# target. 30 069 atoms in a 184 A box (2-core CPU): 10^5 points 4.6 s at 30 A (4.2 s at 40,
-# 11.2 s at 15), 10^6 points 13.5-13.7 s at 20-25 A against 21.9 s at 40 A.
-_POINTS_MAX_CUT = 30.0
+# The default split at scattered targets (coulomb, field): RangeSplit.choose's max_beta_length
+# and max_cut. A longer cutoff than on grids (beta L_max <= 10, lower Chebyshev degrees and
+# Tucker ranks: a cheaper build and evaluation) since the binned short-range kernel is cheap.
+# Measured on the 2-core CPU (2026-12-06, method="split", copies of adk_open, random points in
+# the padded box) against the previous (16, 30 A): 3 341 atoms 10^5 points 0.39 s against
+# 1.15 s, 10^6 points 1.92 s against 2.24 s; 13 364 atoms 10^5 points 1.23 s against 1.98 s;
+# 30 069 atoms 10^5 points 2.68 s against 3.72 s, 10^6 points 6.7-7.3 s against 6.2-6.3 s (the
+# one case where the shorter cutoff stays ahead). The JAX short range (a padded cell list of
+# edge r_cut, 27 cells per target) keeps the shorter cutoff.
+_POINTS_SPLIT = {"numba": {"max_beta_length": 10.0, "max_cut": 40.0},
+                 "jax": {"max_beta_length": 16.0, "max_cut": 30.0}}
 
 _METHODS = ("auto", "split", "direct")
 # The cost model of method="auto" (choose_method), in units of one term q_j/r_ij of the
 # (vectorised) direct sum, about 0.7 ns per pair with both cores of the development CPU
 # (1.4 ns per pair on one core).
-# Measured there (2026-12-06; adk_open.pqr and four copies of it side by side, 10^5 and 3*10^5
-# random points, rtol 1e-6 for potentials and fields, 1e-8 for energies): the long-range build
-# 85-133 us per particle, the rest of the split 3.7-9.9 us per target (13-25 us for the
-# field, 0.17 us per node of adk_open's 128^3 grid), the energy's split 230-400 us per
-# particle. Both methods run on all cores, so the ratios carry over to other CPUs to within
-# a small factor; near the crossover both cost the same.
+# Measured there (2026-12-06; adk_open.pqr and four and nine copies of it side by side, 10^4
+# and 4*10^5 random points, rtol 1e-6 for potentials and fields, 1e-8 for energies): the
+# build of the split 76-121 us per particle (1.1-1.8e5 units; 85-133 us with the grid's
+# default split), the rest of the split 1.2-2.7 us per target (1.8-3.9e3 units; the field
+# 2.3-6.3 us, 3.3-9.5e3 units), 0.17 us per node of adk_open's 128^3 grid, the energy's
+# split 230-400 us per particle. Per-target figures before the binned short-range kernel
+# (also 2026-12-06): 3.7-9.9 us, the field 13-25 us. Both methods run on all cores, so the
+# ratios carry over to other CPUs to within a small factor; near the crossover both cost the
+# same.
 _SPLIT_PER_PARTICLE = 1.5e5  # long-range ChebTucker build (reduced HOSVD), per particle
-_SPLIT_PER_TARGET = {"potential": 8.0e3,  # cell-list short range + Tucker evaluation
-                     "field": 2.5e4,      # the same with three derivative evaluations
+_SPLIT_PER_TARGET = {"potential": 3.0e3,  # binned short range + Tucker evaluation
+                     "field": 7.0e3,      # the same with three derivative evaluations
                      "grid": 2.2e2}       # a grid node: slab kernel + Tucker expansion
 _DIRECT_PER_PAIR = {"potential": 1.0, "field": 1.0, "grid": 1.0}  # field: as much (measured)
 _ENERGY_SPLIT_PER_PARTICLE = 4.0e5  # build at rtol 1e-8 + short range at the particles
@@ -311,9 +320,9 @@ def choose_method(n_particles: int, n_targets: int | None = None, *,
 
     The direct sum costs :math:`c\,NM` (:math:`N^2` for the energy) and is exact. The range
     split costs a build of the long-range ChebTucker in about :math:`1.5\cdot10^5 N` units of
-    one direct term, plus about :math:`8\cdot10^3` units per target (short range and Tucker
-    evaluation; :math:`2.5\cdot10^4` for the field), so it pays only when both N and M are
-    large: on a CPU the direct sum is faster for fewer than about 8000 particles at any number
+    one direct term, plus about :math:`3\cdot10^3` units per target (short range and Tucker
+    evaluation; :math:`7\cdot10^3` for the field), so it pays only when both N and M are
+    large: on a CPU the direct sum is faster for fewer than about 3000 particles at any number
     of points, and for fewer than about :math:`1.5\cdot10^5` points at any number of
     particles; the energy's direct sum is faster below about :math:`4\cdot10^5` particles.
     On grids (``"grid"``, :func:`coulomb_on_grid`) the split costs only about 220 units per
@@ -435,9 +444,10 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
             or ``"direct"`` (exact :math:`O(NM)` sum, :func:`direct_sum`; under JAX with
             ``backend="jax"``).
         **split_options: ``beta``, ``r_cut``, ``degree``, ``padding``,
-            ``max_beta_length`` for :meth:`RangeSplit.choose` (default here
-            ``max_beta_length=16``: a longer cutoff and lower Tucker ranks than on grids,
-            since every target costs :math:`r_1 r_2 r_3` in the long-range evaluation).
+            ``max_beta_length``, ``max_cut`` for :meth:`RangeSplit.choose` (defaults here
+            ``max_beta_length=10``, ``max_cut=40``: a longer cutoff and lower Chebyshev
+            degrees and Tucker ranks than on grids, a cheaper build and evaluation; with
+            ``backend="jax"`` 16 and 30).
 
     Returns:
         (M,) potential.
@@ -456,11 +466,8 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
         if backend == "jax":
             return _direct_sum_jax(t, coords, charges, min_distance)
         return direct_sum(particles, t, min_distance=min_distance)
-    if split is None:
-        # scattered targets: each costs r1 r2 r3 in the long-range evaluation, so a longer
-        # default cutoff (beta L_max <= 16, lower ranks) pays off (see RangeSplit.choose)
-        split_options = {"max_beta_length": _POINTS_BETA_LENGTH, "max_cut": _POINTS_MAX_CUT,
-                         **split_options}
+    if split is None:  # scattered targets: a longer default cutoff (see _POINTS_SPLIT)
+        split_options = {**_POINTS_SPLIT[backend], **split_options}
     split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options,
                            long_part)
     split.box.check_contains(t, "targets", atol=1e-9)
@@ -541,8 +548,8 @@ def field(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     if _resolve_method(method, explicit, coords.shape[0], t.shape[0], "field") == "direct":
         check_split_rtol(rtol)
         return direct_field(particles, t, min_distance=min_distance)
-    if split is None:  # scattered targets: the short range costs ~r_c^3 per target
-        split_options = {"max_cut": _POINTS_MAX_CUT, **split_options}
+    if split is None:  # scattered targets: a longer default cutoff (see _POINTS_SPLIT)
+        split_options = {**_POINTS_SPLIT["numba"], **split_options}
     split = _resolve_split(split, rtol, _union_box(coords, t), coords.shape[0], split_options)
     split.box.check_contains(t, "targets", atol=1e-9)
     short = short_range_field(particles, t, split, min_distance=min_distance)

@@ -115,15 +115,26 @@ def test_large_boxes_get_the_rank_rule_cutoff_up_to_40_angstrom():
 
 
 def test_potential_in_a_large_box_matches_the_direct_sum():
-    # 300 charges spread over 150 A: the default cutoff is 27 A; the split still meets its
-    # tolerance (1e-6 of max|V|, the acceptance bound for the NaCl cluster)
+    # 300 charges spread over 150 A: at scattered targets the default split has
+    # beta L_max <= 10, so the cutoff is the 40 A clamp; the grid rule (beta L_max <= 20) gives
+    # 27 A. Both meet the tolerance (1e-6 of max|V|, the acceptance bound for the NaCl
+    # cluster), and the default is exactly the split with those options
     from tensorrom.data import PointCloud
     from tensorrom.potentials import coulomb, direct_sum
+    from tensorrom.potentials._coulomb import _union_box
 
     rng = np.random.default_rng(11)
     pc = PointCloud(rng.uniform([0, 0, 0], [150.0, 100.0, 40.0], size=(300, 3)),
                     {"charge": rng.choice([-1.0, 1.0], 300)})
     t = rng.uniform([0, 0, 0], [150.0, 100.0, 40.0], size=(400, 3))
-    v = coulomb(pc, t, method="split", min_distance=0.0)
     ref = direct_sum(pc, t, min_distance=0.0)
-    assert np.max(np.abs(v - ref)) / np.max(np.abs(ref)) <= 1e-6
+    v = coulomb(pc, t, method="split", min_distance=0.0)
+    box = _union_box(pc.coords, t)
+    points = RangeSplit.choose(box, 1e-6, n_particles=300, max_beta_length=10.0, max_cut=40.0)
+    assert points.r_cut == 40.0
+    np.testing.assert_array_equal(v, coulomb(pc, t, split=points, min_distance=0.0))
+    grid_rule = RangeSplit.choose(box, 1e-6, n_particles=300)
+    assert 25.0 < grid_rule.r_cut < 30.0
+    w = coulomb(pc, t, split=grid_rule, min_distance=0.0)
+    for got in (v, w):
+        assert np.max(np.abs(got - ref)) / np.max(np.abs(ref)) <= 1e-6
