@@ -500,14 +500,14 @@ def short_range(particles: PointCloud, targets: Any, split: RangeSplit, *,
 
 def _target_bins(t: np.ndarray, edge: float):
     """Targets sorted into cubic bins of edge ``edge``: (order, start offsets (n_bins + 1,),
-    per-bin lower and upper corners of the targets' bounding boxes)."""
-    lo = t.min(axis=0)
-    idx = np.floor((t - lo) / edge).astype(np.int64)
-    n = idx.max(axis=0) + 1
-    key = (idx[:, 0] * n[1] + idx[:, 1]) * n[2] + idx[:, 2]
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True]).astype(np.int64)
+    per-bin lower and upper corners of the targets' bounding boxes). Only occupied bins
+    exist (a lexicographic sort of the bin indices, so no flat index can overflow however
+    far apart the targets are)."""
+    idx = np.floor((t - t.min(axis=0)) / edge).astype(np.int64)
+    order = np.lexsort((idx[:, 2], idx[:, 1], idx[:, 0]))
+    si = idx[order]
+    new = np.any(si[1:] != si[:-1], axis=1)
+    start = np.flatnonzero(np.r_[True, new, True]).astype(np.int64)
     ts = t[order]
     tlo = np.minimum.reduceat(ts, start[:-1], axis=0)
     thi = np.maximum.reduceat(ts, start[:-1], axis=0)

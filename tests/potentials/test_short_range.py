@@ -107,12 +107,13 @@ def test_column_list_sorts_each_column_by_z(rng):
 
 
 @pytest.mark.parametrize("layout", ["dense cluster", "far and sparse", "flat sheet", "one",
-                                    "line along z"])
+                                    "line along z", "huge spread"])
 def test_short_range_target_layouts(system, rng, layout):
     # the target bins adapt to the targets' density and extent (see _short_numba): clustered
     # targets (bins at their smallest edge), a few targets mostly outside the particles'
     # columns, a flat sheet (zero extent along z), a single target, a line of targets in
-    # one column; every case must agree with brute force
+    # one column, targets 10^12 Å apart (bin indices far beyond a flat int64 key); every case
+    # must agree with brute force
     pc, split = system
     targets = {
         "dense cluster": rng.uniform(-0.5, 0.5, size=(3000, 3)) + 2.0,
@@ -120,6 +121,7 @@ def test_short_range_target_layouts(system, rng, layout):
         "flat sheet": np.c_[rng.uniform(-9.0, 9.0, size=(500, 2)), np.full(500, 0.3)],
         "one": np.array([[0.1, -0.2, 0.3]]),
         "line along z": np.c_[np.full(300, 0.2), np.full(300, -0.1), np.linspace(-9, 9, 300)],
+        "huge spread": np.r_[rng.uniform(-9.0, 9.0, size=(100, 3)), [[1e12, -1e12, 5e11]]],
     }[layout]
     got = short_range(pc, targets, split, min_distance=0.0)
     # as in test_short_range_matches_brute_force
