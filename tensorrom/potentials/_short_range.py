@@ -48,7 +48,7 @@ from ..data import PointCloud, TensorGrid
 from ._particles import particle_arrays, target_array
 from ._split import RangeSplit
 
-__all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList", "ColumnList"]
+__all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList"]
 
 _BACKENDS = ("numba", "jax")
 # fastmath without "afn": square roots and divisions stay correctly rounded
