@@ -10,7 +10,9 @@ kcal/mol/e). With ``--points FILE`` (an (M, 3) array in Å: ``.npy``, or text wi
 numbers per line separated by spaces or commas) it writes the potential at those points
 instead, ``DIR/potential_points.csv`` (x, y, z in Å, V in e/Å and kcal/mol/e), computed by
 :func:`tensorrom.potentials.coulomb` (``method="auto"``: the exact direct sum where it is
-cheaper, else the range split).
+cheaper, else the range split); ``--field`` adds the electric field
+:math:`E = -\nabla V` there (:func:`tensorrom.potentials.field`; E_x, E_y, E_z in e/Å² and
+kcal/(mol·e·Å): the force on a unit probe charge).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def _cmd_potential(args: argparse.Namespace) -> int:
         raise ValueError(f"--rtol must lie in [1e-12, 1e-2], got {args.rtol}")
     if args.pad < 0:
         raise ValueError(f"--pad must be >= 0, got {args.pad}")
+    if args.field and args.points is None:
+        raise ValueError("--field needs --points (the field is written at given points)")
     if args.points is not None:
         return _potential_at_points(args)
     out = Path(args.out)
@@ -101,7 +105,7 @@ def _potential_at_points(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .io import read_pqr
-    from .potentials import COULOMB_KCAL, choose_method, coulomb
+    from .potentials import COULOMB_KCAL, choose_method, coulomb, field
 
     pts = _read_points(args.points)
     mol = read_pqr(args.file)
@@ -109,17 +113,30 @@ def _potential_at_points(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     v = coulomb(mol, pts, rtol=args.rtol, min_distance=args.min_distance)
     t_pot = time.perf_counter() - t0
+    columns = [pts, v, v * COULOMB_KCAL]
+    header = "x_A,y_A,z_A,V_e_per_A,V_kcal_per_mol_e"
+    if args.field:
+        t1 = time.perf_counter()
+        e = field(mol, pts, rtol=args.rtol, min_distance=args.min_distance)
+        t_field = time.perf_counter() - t1
+        columns += [e, e * COULOMB_KCAL]
+        header += (",Ex_e_per_A2,Ey_e_per_A2,Ez_e_per_A2"
+                   ",Ex_kcal_per_mol_e_A,Ey_kcal_per_mol_e_A,Ez_kcal_per_mol_e_A")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "potential_points.csv"
     tmp = path.with_suffix(".csv.tmp")
-    np.savetxt(tmp, np.column_stack([pts, v, v * COULOMB_KCAL]), delimiter=",",
-               header="x_A,y_A,z_A,V_e_per_A,V_kcal_per_mol_e", comments="", fmt="%.10g")
+    np.savetxt(tmp, np.column_stack(columns), delimiter=",", header=header, comments="",
+               fmt="%.10g")
     tmp.replace(path)
     print(f"{mol.n} atoms, total charge {float(mol['charge'].sum()):+.3f} e; "
           f"{pts.shape[0]} points")
     print(f"potential ({method}): min {v.min():.4g}, max {v.max():.4g} e/Å "
           f"(x {COULOMB_KCAL} = kcal/mol/e) in {t_pot:.2f} s")
+    if args.field:
+        fmethod = choose_method(mol.n, pts.shape[0], quantity="field")
+        mag = np.linalg.norm(e, axis=1)
+        print(f"field ({fmethod}): |E| up to {mag.max():.4g} e/Å² in {t_field:.2f} s")
     print(f"wrote {path}")
     return 0
 
@@ -148,6 +165,9 @@ def register(subparsers) -> None:
                    help="evaluate at these points instead of a grid: an (M, 3) array in Å "
                         "(.npy, or text with 3 numbers per line); writes "
                         "potential_points.csv")
+    p.add_argument("--field", action="store_true",
+                   help="with --points: also write the electric field E = -grad V there "
+                        "(e/Å² and kcal/(mol e Å))")
     p.add_argument("--out", default="potential", help="output folder (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_potential)

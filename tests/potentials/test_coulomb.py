@@ -13,6 +13,7 @@ from tensorrom.potentials import (
     coulomb,
     coulomb_on_grid,
     direct_energy,
+    direct_field,
     direct_sum,
     energy,
     field,
@@ -308,6 +309,18 @@ def test_cli_potential_at_points(tmp_path, capsys):
     assert "(M, 3)" in capsys.readouterr().err
     assert main(["potential", str(pqr), "--points", str(tmp_path / "none.npy"),
                  "--out", str(tmp_path)]) == 2
+    # --field: E = -grad V at the points, against the direct field (auto: direct here)
+    out = tmp_path / "with_field"
+    assert main(["potential", str(pqr), "--points", str(tmp_path / "p.npy"), "--field",
+                 "--out", str(out)]) == 0
+    table = np.loadtxt(out / "potential_points.csv", delimiter=",", skiprows=1, ndmin=2)
+    e_ref = direct_field(pc, pts)
+    np.testing.assert_allclose(table[:, 5:8], e_ref, rtol=1e-9)  # 10 written digits
+    np.testing.assert_allclose(table[:, 8:11], e_ref * COULOMB_KCAL, rtol=1e-9)
+    assert "Ez_e_per_A2" in (out / "potential_points.csv").read_text().splitlines()[0]
+    assert "field (direct)" in capsys.readouterr().out
+    assert main(["potential", str(pqr), "--field", "--out", str(tmp_path)]) == 2
+    assert "--field needs --points" in capsys.readouterr().err
 
 
 def test_cli_potential_bad_grid(tmp_path, capsys):
