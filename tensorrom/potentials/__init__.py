@@ -19,6 +19,7 @@ from ._coulomb import direct_energy as direct_energy
 from ._coulomb import direct_field as direct_field
 from ._coulomb import direct_sum as direct_sum
 from ._coulomb import energy as energy
+from ._coulomb import forces as forces
 from ._coulomb import field as field
 from ._gaussian_sums import GaussianSum as GaussianSum
 from ._gaussian_sums import gaussian_sum_erf as gaussian_sum_erf
@@ -52,6 +53,7 @@ __all__ = [
     "coulomb_on_grid",
     "field",
     "energy",
+    "forces",
     "direct_sum",
     "direct_field",
     "direct_energy",

@@ -192,3 +192,65 @@ def test_grid_auto(system):
     assert np.max(np.abs(g.values - f.values)) <= 1e-6 * np.max(np.abs(f.values))
     with pytest.raises(ValueError, match="method"):
         coulomb_on_grid(pc, grid, method="fft")
+
+
+def test_forces_direct_are_minus_the_energy_gradient():
+    from tensorrom.potentials import forces
+
+    pc = nacl_cluster(3, vacancies=1, seed=4)  # 26 ions
+    f = forces(pc)
+    h = 1e-5
+    for i in (0, 7, 25):
+        for k in range(3):
+            xp = pc.coords.copy()
+            xm = pc.coords.copy()
+            xp[i, k] += h
+            xm[i, k] -= h
+            ep = direct_energy(PointCloud(xp, {"charge": pc["charge"]}))
+            em = direct_energy(PointCloud(xm, {"charge": pc["charge"]}))
+            # central differences: h^2 E''' ~ 1e-10 plus cancellation eps |E| / h ~ 1e-9
+            assert abs(f[i, k] + (ep - em) / (2 * h)) <= 1e-7
+
+
+def test_forces_direct_against_numpy_and_newtons_third_law():
+    from tensorrom.potentials import forces
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-5.0, 5.0, size=(300, 3))
+    q = rng.uniform(-1.0, 1.0, size=300)
+    f = forces(PointCloud(x, {"charge": q}), method="direct")
+    d = x[:, None] - x[None]
+    r = np.linalg.norm(d, axis=-1)
+    np.fill_diagonal(r, np.inf)
+    want = q[:, None] * np.einsum("ij,ijk->ik", q[None] / r ** 3, d)
+    # the same pair terms in another order: agreement to float64 rounding of sums of up to
+    # 1e4 (pairs at ~0.05 Å); the total force cancels to rounding as well
+    np.testing.assert_allclose(f, want, rtol=1e-10, atol=1e-9)
+    assert np.max(np.abs(f.sum(axis=0))) <= 1e-10 * np.max(np.abs(f)) * 300
+
+
+def test_forces_split_against_direct():
+    from tensorrom.potentials import forces
+
+    pc = nacl_cluster(5, vacancies=4, seed=1)  # 121 ions
+    fd = forces(pc)  # auto: direct at this size
+    np.testing.assert_array_equal(fd, forces(pc, method="direct"))
+    fs = forces(pc, rtol=1e-7, method="split")
+    # as test_field_matches_direct_field: the gradient of the long-range interpolant loses
+    # about a factor degree/L ~ 3-10 of the kernel tolerance
+    assert np.max(np.abs(fs - fd)) / np.max(np.abs(fd)) <= 1e-6
+    assert np.max(np.abs(fs.sum(axis=0))) <= 1e-6 * np.max(np.abs(fd)) * pc.n
+
+
+def test_forces_bad_input():
+    from tensorrom.potentials import forces
+
+    pc = nacl_cluster(2)
+    twin = PointCloud(np.vstack([pc.coords, pc.coords[:1]]), {"charge": np.r_[pc["charge"], 1.0]})
+    for method in ("direct", "split"):
+        with pytest.raises(ValueError, match="coincident"):
+            forces(twin, method=method)
+    with pytest.raises(ValueError, match="at least 2"):
+        forces(PointCloud(np.zeros((1, 3)), {"charge": [1.0]}))
+    with pytest.raises(ValueError, match="method"):
+        forces(pc, method="fmm")
