@@ -19,8 +19,8 @@ from ._coulomb import direct_energy as direct_energy
 from ._coulomb import direct_field as direct_field
 from ._coulomb import direct_sum as direct_sum
 from ._coulomb import energy as energy
-from ._coulomb import forces as forces
 from ._coulomb import field as field
+from ._coulomb import forces as forces
 from ._gaussian_sums import GaussianSum as GaussianSum
 from ._gaussian_sums import gaussian_sum_erf as gaussian_sum_erf
 from ._gaussian_sums import gaussian_sum_newton as gaussian_sum_newton
