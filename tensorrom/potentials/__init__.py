@@ -3,7 +3,8 @@
 The Coulomb potential of N charges is split as ``1/r = erf(beta r)/r + erfc(beta r)/r``: the
 smooth long-range part is a low-rank :class:`~tensorrom.tensor.ChebTucker` built from exact
 separable Gaussian factors (never by sampling a 3D grid), the short-range part is summed over
-the neighbours within a cutoff by a cell list. Units: e and Å in, e/Å out
+the neighbours within a cutoff (bins of targets over z-sorted particle columns, or a
+slab kernel on grids). Units: e and Å in, e/Å out
 (x :data:`COULOMB_KCAL` = 332.0637 for kcal/mol/e).
 
 References:

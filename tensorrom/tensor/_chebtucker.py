@@ -17,6 +17,8 @@ References:
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -85,6 +87,80 @@ def _chebyshev_tail(decay: list[np.ndarray]) -> float:
     # the last two degrees per axis (two, because of parity: even or odd functions have every
     # other coefficient zero)
     return float(sum(e[-1] + e[-2] for e in decay))
+
+
+def _sampled_coefficients(f, box: Box, degrees: tuple[int, ...], batch_size: int) -> np.ndarray:
+    """Chebyshev coefficient tensor of ``f`` from its values at the Chebyshev–Lobatto tensor
+    grid of the given degrees (``f`` called in batches of points, its output checked)."""
+    axes = _node_axes(box, degrees)
+    shape = tuple(a.size for a in axes)
+    total = int(np.prod(shape))
+    values = np.empty(total)
+    for start in range(0, total, batch_size):
+        idx = np.unravel_index(np.arange(start, min(start + batch_size, total)), shape)
+        pts = np.stack([axes[k][idx[k]] for k in range(box.dim)], axis=1)  # C order
+        v = np.asarray(f(pts))
+        if v.shape not in ((pts.shape[0],), (pts.shape[0], 1)):
+            raise ValueError(
+                f"f must map points ({pts.shape[0]}, {box.dim}) to values "
+                f"({pts.shape[0]},), got shape {v.shape}"
+            )
+        if v.dtype.kind not in "biuf":
+            raise ValueError(f"f must return real numbers, got dtype {v.dtype}")
+        v = v.reshape(-1).astype(np.float64)
+        if not np.all(np.isfinite(v)):
+            bad = int(np.argmin(np.isfinite(v)))
+            raise ValueError(f"f returned a non-finite value at point {pts[bad].tolist()}")
+        values[start:start + batch_size] = v
+    coeffs = values_to_coefficients(values.reshape(shape), overwrite=True)
+    del values
+    return coeffs
+
+
+_AUTO_START = 16  # first degree per axis of degree="auto"
+_AUTO_MAX_SAMPLES = 1 << 25  # at most 33.6 million samples (268 MB of values)
+
+
+def _adaptive_coefficients(f, box: Box, rtol, atol, max_degree: int,
+                           batch_size: int) -> np.ndarray:
+    """``degree="auto"``: per axis, the degree doubles from 16 until the Chebyshev coefficients
+    of the highest eighth of the degrees (at least the top two) have a Frobenius norm of at
+    most ``target = tol / (2 sqrt(d))``, ``tol = rtol ||C||_F`` (or ``atol``; 1e-13 relative
+    with fixed ranks), or until ``max_degree`` or the sample budget is reached
+    (RuntimeWarning). Then each axis is chopped to the lowest degree (at least 2) whose
+    higher coefficients have a norm of at most ``target / 2`` (so the chop removes at most
+    ``tol / 4`` in all)."""
+    d = box.dim
+    degrees = [min(_AUTO_START, max_degree)] * d
+    while True:
+        coeffs = _sampled_coefficients(f, box, tuple(degrees), batch_size)
+        norm = float(np.linalg.norm(coeffs))
+        tol = (atol if atol is not None else (rtol if rtol is not None else 1e-13) * norm)
+        target = tol / (2.0 * math.sqrt(d))
+        grow, keep = [], []
+        for k in range(d):
+            e = np.linalg.norm(np.moveaxis(coeffs, k, 0).reshape(coeffs.shape[k], -1), axis=1)
+            m = max(2, (degrees[k] + 1) // 8)
+            if float(np.linalg.norm(e[-m:])) > target:
+                grow.append(k)
+            # chop: the lowest degree whose higher coefficients are below the target
+            tail = np.sqrt(np.cumsum((e ** 2)[::-1]))[::-1]  # tail[j] = ||e[j:]||
+            keep.append(max(int(np.count_nonzero(tail > 0.5 * target)), 3))
+        chopped = np.ascontiguousarray(coeffs[tuple(slice(0, c) for c in keep)])
+        if not grow:
+            return chopped
+        new = list(degrees)
+        for k in grow:
+            new[k] = min(2 * degrees[k], max_degree)
+        if new == degrees or math.prod(g + 1 for g in new) > _AUTO_MAX_SAMPLES:
+            warnings.warn(
+                f"degree='auto': axes {grow} are not resolved to tol {tol:.3g} at degrees "
+                f"{tuple(degrees)} (max_degree={max_degree}, at most {_AUTO_MAX_SAMPLES} "
+                f"samples); the result is built at these degrees, the resolved axes chopped "
+                f"(see error_estimate)",
+                RuntimeWarning, stacklevel=4)
+            return chopped
+        degrees = new
 
 
 class ChebTucker:
@@ -157,11 +233,12 @@ class ChebTucker:
         cls,
         f: Callable[[np.ndarray], Any],
         box: Box,
-        degree: int | Sequence[int] = 64,
+        degree: int | Sequence[int] | str = 64,
         rtol: float | None = 1e-8,
         *,
         atol: float | None = None,
         ranks: int | Sequence[int] | None = None,
+        max_degree: int = 256,
         batch_size: int = 1 << 18,
         sequential: bool = True,
         n_check: int = 1000,
@@ -177,7 +254,14 @@ class ChebTucker:
         Args:
             f: callable mapping points (M, d) (box coordinates) to values (M,).
             box: the domain.
-            degree: polynomial degree per axis (int or one per axis, >= 2).
+            degree: polynomial degree per axis (int or one per axis, >= 2), or ``"auto"``:
+                per axis, start at 16 and double until the coefficients of the highest
+                eighth of the degrees fall below the tolerance (``rtol ||C||_F / (2 sqrt
+                d)``, or ``atol``), then chop each axis to the lowest degree whose higher
+                coefficients stay below it, as Chebfun builds a function; at most
+                ``max_degree`` and 2^25 samples (RuntimeWarning if a direction stays
+                unresolved). All sampling costs at most 8/7 of the last round in 3D.
+            max_degree: the largest degree ``"auto"`` may reach (default 256).
             rtol: relative HOSVD tolerance (on the coefficient tensor, Frobenius norm).
             atol: absolute HOSVD tolerance instead of ``rtol``.
             ranks: fixed Tucker ranks instead of a tolerance.
@@ -194,35 +278,22 @@ class ChebTucker:
         box = _check_box(box)
         if not callable(f):
             raise TypeError(f"f must be callable, got {type(f).__name__}")
-        degrees = _check_degree(degree, box.dim)
+        adaptive = isinstance(degree, str)
+        if adaptive and degree != "auto":
+            raise ValueError(f"degree must be an int, a sequence of ints or 'auto', got "
+                             f"{degree!r}")
+        degrees = None if adaptive else _check_degree(degree, box.dim)
+        max_degree = check_positive_int(max_degree, "max_degree", minimum=2)
         batch_size = check_positive_int(batch_size, "batch_size")
         n_check = check_positive_int(n_check, "n_check", minimum=0)
         if ranks is not None:
             rtol = None
         elif atol is not None:
             rtol = None
-        axes = _node_axes(box, degrees)
-        shape = tuple(a.size for a in axes)
-        total = int(np.prod(shape))
-        values = np.empty(total)
-        for start in range(0, total, batch_size):
-            idx = np.unravel_index(np.arange(start, min(start + batch_size, total)), shape)
-            pts = np.stack([axes[k][idx[k]] for k in range(box.dim)], axis=1)  # C order
-            v = np.asarray(f(pts))
-            if v.shape not in ((pts.shape[0],), (pts.shape[0], 1)):
-                raise ValueError(
-                    f"f must map points ({pts.shape[0]}, {box.dim}) to values "
-                    f"({pts.shape[0]},), got shape {v.shape}"
-                )
-            if v.dtype.kind not in "biuf":
-                raise ValueError(f"f must return real numbers, got dtype {v.dtype}")
-            v = v.reshape(-1).astype(np.float64)
-            if not np.all(np.isfinite(v)):
-                bad = int(np.argmin(np.isfinite(v)))
-                raise ValueError(f"f returned a non-finite value at point {pts[bad].tolist()}")
-            values[start:start + batch_size] = v
-        coeffs = values_to_coefficients(values.reshape(shape), overwrite=True)
-        del values
+        if adaptive:
+            coeffs = _adaptive_coefficients(f, box, rtol, atol, max_degree, batch_size)
+        else:
+            coeffs = _sampled_coefficients(f, box, degrees, batch_size)
         t = hosvd(coeffs, rtol, atol=atol, ranks=ranks, sequential=sequential)
         # HOSVD bound ||C - C_T||_F <= sqrt(sum_k tail_k^2) (no cancellation, unlike
         # sqrt(||C||^2 - ||G||^2))

@@ -264,3 +264,49 @@ def test_jax_on_gpu_agrees_with_numba(runge_ct):
     a = runge_ct(p)
     b = np.asarray(runge_ct.evaluate(p, backend="jax"))
     assert np.max(np.abs(a - b)) <= 1e-12  # float64 on the GPU as on the CPU
+
+
+def test_auto_degree_resolves_polynomials_exactly():
+    # x^2 y + z^3: after chopping, the degrees of the polynomial itself; exact to rounding
+    box = Box.cube(1.0, 3)
+    g = lambda p: p[:, 0] ** 2 * p[:, 1] + p[:, 2] ** 3  # noqa: E731
+    ct = ChebTucker.from_function(g, box, degree="auto", rtol=1e-12)
+    assert ct.degrees == (2, 2, 3)
+    p = np.random.default_rng(0).uniform(-1, 1, (2000, 3))
+    assert np.max(np.abs(ct(p) - g(p))) <= 1e-14
+
+
+@pytest.mark.parametrize("rtol", [1e-6, 1e-10])
+def test_auto_degree_runge_accuracy(rtol):
+    # the degree grows until the top coefficients are below rtol ||C||_F, then is chopped; the
+    # max error of 1/(1 + 25|x|^2) (max 1) is then within a small factor of rtol, as with a
+    # fixed degree that resolves it (measured 2.5 rtol and 3.1 rtol; the tolerance is on the
+    # Frobenius norm of the coefficients, not on the max norm: 10 rtol allowed)
+    box = Box.cube(1.0, 3)
+    runge = lambda p: 1.0 / (1.0 + 25.0 * np.sum(p**2, axis=1))  # noqa: E731
+    ct = ChebTucker.from_function(runge, box, degree="auto", rtol=rtol)
+    assert len(set(ct.degrees)) == 1  # symmetric in the axes
+    p = np.random.default_rng(1).uniform(-1, 1, (5000, 3))
+    assert np.max(np.abs(ct(p) - runge(p))) <= 10 * rtol
+
+
+def test_auto_degree_is_per_axis():
+    box = Box.cube(1.0, 3)
+    f = lambda p: np.exp(np.sin(20 * p[:, 0])) * (1 + p[:, 1]) + p[:, 2] ** 3  # noqa: E731
+    ct = ChebTucker.from_function(f, box, degree="auto", rtol=1e-10)
+    assert ct.degrees[0] > 100 and ct.degrees[1] <= 4 and ct.degrees[2] <= 4
+    p = np.random.default_rng(2).uniform(-1, 1, (5000, 3))
+    # |f| <= 2e + 1 ~ 6.4; 10 rtol relative as above
+    assert np.max(np.abs(ct(p) - f(p))) <= 10 * 1e-10 * 6.4
+
+
+def test_auto_degree_warns_when_unresolved():
+    box = Box.cube(1.0, 2)
+    with pytest.warns(RuntimeWarning, match="not resolved"):
+        ct = ChebTucker.from_function(lambda p: np.abs(p[:, 0]) + p[:, 1], box,
+                                      degree="auto", rtol=1e-10, max_degree=32)
+    assert ct.degrees[0] == 32 and ct.degrees[1] <= 2
+    with pytest.raises(ValueError, match="degree"):
+        ChebTucker.from_function(lambda p: p[:, 0], box, degree="adaptive")
+    with pytest.raises(ValueError, match="max_degree"):
+        ChebTucker.from_function(lambda p: p[:, 0], box, degree="auto", max_degree=1)
