@@ -53,7 +53,7 @@ import numpy as np
 from scipy.special import erf
 
 from ..data import Box, PointCloud
-from ..tensor import ChebTucker, hosvd
+from ..tensor import ChebTucker
 from ..tensor._chebtucker import _node_axes
 from ..tensor._chebyshev import values_to_coefficients
 from ..tensor._tucker import truncation_rank
@@ -371,12 +371,12 @@ def recompress(ct: ChebTucker, atol: float) -> ChebTucker:
     The reduced HOSVD chooses each factor from the side matrix of *unweighted, normalised*
     terms, so it cannot see cancellations between terms (the alternating charges of an ionic
     lattice); the HOSVD of the small core, :math:`G \approx G' \times_k V_k`, with factors
-    :math:`U_k V_k`, finds the ranks of the sum itself. Cost :math:`O(r^4)`.
+    :math:`U_k V_k`, finds the ranks of the sum itself. Cost :math:`O(r^4)`. This is
+    :meth:`ChebTucker.recompress` with ``atol`` (which orthonormalises the factors first, a
+    no-op up to signs for the reduced HOSVD's orthonormal factors).
 
     References:
         B. N. Khoromskij, V. Khoromskaia, SIAM J. Sci. Comput. 31 (2009) 3002-3026
         (RHOSVD followed by the Tucker-to-Tucker core truncation).
     """
-    t = hosvd(ct.core, atol=atol)
-    factors = [u @ v for u, v in zip(ct.factors, t.factors)]
-    return ChebTucker(t.core, factors, ct.box, truncation_error=ct.truncation_error + atol)
+    return ct.recompress(None, atol=atol)

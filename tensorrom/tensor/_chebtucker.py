@@ -653,6 +653,104 @@ class ChebTucker:
             out = out @ (integral_weights(u.shape[0]) @ u)
         return float(out) * float(np.prod(self.box.lengths / 2.0))
 
+    # -- arithmetic -----------------------------------------------------------------------
+    def recompress(self, rtol: float | None = 1e-12, *, atol: float | None = None,
+                   ranks: int | Sequence[int] | None = None) -> ChebTucker:
+        r"""The same function with the Tucker ranks truncated again: the factors are
+        orthonormalised (QR), and the small core ``G x_k R_k`` is decomposed by its HOSVD
+        (relative ``rtol``, absolute ``atol`` or fixed ``ranks``, as :func:`hosvd`); the
+        Frobenius error of the coefficients grows by at most that tolerance, which is added
+        to ``truncation_error``. Cost :math:`O(\sum_k m_k r_k^2 + r^{d+1})`."""
+        qs, core = [], self.core
+        for k, u in enumerate(self.factors):
+            q, r = np.linalg.qr(u)
+            qs.append(q)
+            core = np.moveaxis(np.tensordot(r, core, axes=(1, k)), 0, k)
+        norm = float(np.linalg.norm(core))
+        if norm == 0.0:  # the zero function: rank 1, a zero core
+            return ChebTucker(np.zeros((1,) * self.dim), [q[:, :1] for q in qs], self.box,
+                              truncation_error=self.truncation_error)
+        t = hosvd(core, rtol, atol=atol, ranks=ranks)
+        err = float(np.sqrt(sum(np.sum(sv[r:] ** 2) for sv, r in zip(t.singular_values,
+                                                                       t.ranks))))
+        return ChebTucker(t.core, [q @ v for q, v in zip(qs, t.factors)], self.box,
+                          truncation_error=self.truncation_error + err)
+
+    def _as_operand(self, other: Any, op: str) -> ChebTucker:
+        if isinstance(other, ChebTucker):
+            if other.dim != self.dim:
+                raise ValueError(f"cannot {op} ChebTuckers of dimension {self.dim} and "
+                                 f"{other.dim}")
+            scale = np.maximum(np.abs(np.asarray(self.box.lengths)), 1.0)
+            lo_a, hi_a = np.asarray(self.box.lower), np.asarray(self.box.upper)
+            lo_b, hi_b = np.asarray(other.box.lower), np.asarray(other.box.upper)
+            if (np.any(np.abs(lo_b - lo_a) > 1e-12 * scale)
+                    or np.any(np.abs(hi_b - hi_a) > 1e-12 * scale)):
+                raise ValueError(f"cannot {op} ChebTuckers on different boxes: {self.box!r} "
+                                 f"and {other.box!r} (rebuild one on the other's box)")
+            return other
+        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(
+                other, bool) and np.isfinite(other):
+            # a constant is c T_0 ... T_0: a rank-1 term
+            return ChebTucker(np.full((1,) * self.dim, float(other)),
+                              [np.eye(g + 1, 1) for g in self.degrees], self.box)
+        raise TypeError(f"cannot {op} a ChebTucker and {type(other).__name__} (expected a "
+                        f"ChebTucker on the same box or a finite real number)")
+
+    def __add__(self, other: Any) -> ChebTucker:
+        """``f + g`` (same box; degrees may differ, the lower ones padded with zero
+        coefficients) or ``f + c``: the Tucker sum (block-diagonal core, stacked factors),
+        then :meth:`recompress` to ``1e-13`` of the operands' coefficient norms (only what
+        rounding cannot tell apart is dropped; ``f - f`` has rank 1; call :meth:`recompress`
+        with a looser tolerance to compress further)."""
+        g = self._as_operand(other, "add")
+        degs = [max(a, b) for a, b in zip(self.degrees, g.degrees)]
+        ra, rb = self.ranks, g.ranks
+        core = np.zeros(tuple(a + b for a, b in zip(ra, rb)))
+        core[tuple(slice(0, a) for a in ra)] = self.core
+        core[tuple(slice(a, a + b) for a, b in zip(ra, rb))] = g.core
+        factors = []
+        for k, m in enumerate(degs):
+            u = np.zeros((m + 1, ra[k] + rb[k]))
+            u[: self.factors[k].shape[0], : ra[k]] = self.factors[k]
+            u[: g.factors[k].shape[0], ra[k]:] = g.factors[k]
+            factors.append(u)
+        out = ChebTucker(core, factors, self.box,
+                         truncation_error=self.truncation_error + g.truncation_error)
+        # the cores' norms are the operands' coefficient norms (orthonormal factors)
+        scale = float(np.linalg.norm(self.core)) + float(np.linalg.norm(g.core))
+        return out.recompress(None, atol=1e-13 * scale) if scale > 0 else out.recompress()
+
+    __radd__ = __add__
+
+    def __neg__(self) -> ChebTucker:
+        return ChebTucker(-self.core, self.factors, self.box,
+                          truncation_error=self.truncation_error)
+
+    def __sub__(self, other: Any) -> ChebTucker:
+        """``f - g`` or ``f - c``, as :meth:`__add__`."""
+        return self + (-self._as_operand(other, "subtract"))
+
+    def __rsub__(self, other: Any) -> ChebTucker:
+        return (-self) + other
+
+    def __mul__(self, other: Any) -> ChebTucker:
+        """``c f`` for a finite real number ``c`` (the core scaled)."""
+        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(
+                other, bool) and np.isfinite(other):
+            return ChebTucker(float(other) * self.core, self.factors, self.box,
+                              truncation_error=abs(float(other)) * self.truncation_error)
+        raise TypeError(f"a ChebTucker can be multiplied by a finite real number, not by "
+                        f"{type(other).__name__} (products of functions are not supported)")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> ChebTucker:
+        if isinstance(other, (int, float, np.integer, np.floating)) and other != 0:
+            return self * (1.0 / float(other))
+        raise TypeError(f"a ChebTucker can be divided by a nonzero real number, not by "
+                        f"{other!r}")
+
 
 # -- JAX backend ---------------------------------------------------------------------------
 _JAX_BATCH = 1 << 18

@@ -310,3 +310,68 @@ def test_auto_degree_warns_when_unresolved():
         ChebTucker.from_function(lambda p: p[:, 0], box, degree="adaptive")
     with pytest.raises(ValueError, match="max_degree"):
         ChebTucker.from_function(lambda p: p[:, 0], box, degree="auto", max_degree=1)
+
+
+@pytest.fixture(scope="module")
+def two_functions():
+    box = Box.cube(1.0, 3)
+    f = ChebTucker.from_function(lambda p: np.exp(-np.sum(p**2, 1)), box, degree=30,
+                                 rtol=1e-12)
+    g = ChebTucker.from_function(lambda p: np.sin(p[:, 0] + 2 * p[:, 1]) * p[:, 2], box,
+                                 degree=(20, 24, 10), rtol=1e-12)
+    return f, g, np.random.default_rng(0).uniform(-1, 1, (2000, 3))
+
+
+def test_sum_and_difference_evaluate_pointwise(two_functions):
+    f, g, p = two_functions
+    h = f + g
+    # the Tucker sum, recompressed only to 1e-13 of the norms: pointwise sums to rounding
+    assert h.degrees == (30, 30, 30)
+    assert all(r <= a + b for r, a, b in zip(h.ranks, f.ranks, g.ranks))
+    np.testing.assert_allclose(h(p), f(p) + g(p), rtol=0, atol=1e-13)
+    np.testing.assert_allclose((g - f)(p), g(p) - f(p), rtol=0, atol=1e-13)
+    assert h.truncation_error >= f.truncation_error + g.truncation_error
+    z = f - f
+    assert z.ranks == (1, 1, 1) and np.max(np.abs(z(p))) <= 1e-14
+
+
+def test_scalar_arithmetic(two_functions):
+    f, _, p = two_functions
+    np.testing.assert_allclose((2 * f)(p), 2 * f(p), rtol=1e-15)
+    np.testing.assert_allclose((f * 2.5)(p), 2.5 * f(p), rtol=1e-15)
+    np.testing.assert_allclose((f / 4)(p), f(p) / 4, rtol=1e-15)
+    np.testing.assert_allclose((-f)(p), -f(p), rtol=0)
+    # a constant is the rank-1 term c T_0 T_0 T_0
+    np.testing.assert_allclose((f + 3)(p), f(p) + 3, rtol=0, atol=1e-13)
+    np.testing.assert_allclose((3 - f)(p), 3 - f(p), rtol=0, atol=1e-13)
+    np.testing.assert_allclose((1.5 + f)(p), f(p) + 1.5, rtol=0, atol=1e-13)
+
+
+def test_recompress_drops_negligible_terms(two_functions):
+    f, g, p = two_functions
+    h = f + 1e-9 * g
+    assert h.ranks != f.ranks  # the small term is kept by the sum itself
+    c = h.recompress(1e-6)
+    assert c.ranks == f.ranks
+    # HOSVD bound: coefficient error <= 1e-6 ||C||_F; values are bounded by the coefficient
+    # 1-norm, a few times that here (||C||_F ~ 0.6)
+    assert np.max(np.abs(c(p) - h(p))) <= 1e-6
+    assert c.truncation_error > h.truncation_error
+
+
+def test_arithmetic_bad_operands(two_functions):
+    f, _, _ = two_functions
+    other_box = ChebTucker.from_function(lambda p: p[:, 0], Box.cube(2.0, 3), degree=4)
+    with pytest.raises(ValueError, match="different boxes"):
+        f + other_box
+    flat = ChebTucker.from_function(lambda p: p[:, 0], Box.cube(1.0, 2), degree=4)
+    with pytest.raises(ValueError, match="dimension"):
+        f - flat
+    with pytest.raises(TypeError, match="products"):
+        f * f
+    with pytest.raises(TypeError, match="ChebTucker"):
+        f + "1"
+    with pytest.raises(TypeError, match="finite"):
+        f + np.nan
+    with pytest.raises(TypeError, match="nonzero"):
+        f / 0
