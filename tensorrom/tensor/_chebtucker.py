@@ -17,8 +17,6 @@ References:
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -29,12 +27,12 @@ from .._validate import as_array, check_finite, check_positive_int
 from ..data import Box, TensorGrid
 from ._chebyshev import (
     chebyshev_basis,
-    chebyshev_nodes,
     derivative_coefficients,
     integral_weights,
     values_to_coefficients,
 )
 from ._kernels import evaluate_tucker_chebyshev
+from ._sampling import _adaptive_coefficients, _node_axes, _sampled_coefficients
 from ._tucker import Tucker, hosvd, reduced_hosvd
 
 __all__ = ["ChebTucker"]
@@ -63,17 +61,6 @@ def _check_degree(degree: Any, dim: int) -> tuple[int, ...]:
     return tuple(check_positive_int(g, "degree", minimum=2) for g in degs)
 
 
-def _node_axes(box: Box, degrees: tuple[int, ...]) -> list[np.ndarray]:
-    """Ascending Chebyshev–Lobatto nodes of each axis, mapped onto the box."""
-    out = []
-    for k, g in enumerate(degrees):
-        s = chebyshev_nodes(g + 1)
-        ax = box.lower[k] + 0.5 * (s + 1.0) * (box.upper[k] - box.lower[k])
-        ax[0], ax[-1] = box.lower[k], box.upper[k]
-        out.append(ax)
-    return out
-
-
 def _coefficient_decay(core: np.ndarray, factors: Sequence[np.ndarray]) -> list[np.ndarray]:
     """``e_k[j] = ||C[..., j (axis k), ...]||_F = ||U_k[j] G_(k)||``, for orthonormal factors."""
     out = []
@@ -87,80 +74,6 @@ def _chebyshev_tail(decay: list[np.ndarray]) -> float:
     # the last two degrees per axis (two, because of parity: even or odd functions have every
     # other coefficient zero)
     return float(sum(e[-1] + e[-2] for e in decay))
-
-
-def _sampled_coefficients(f, box: Box, degrees: tuple[int, ...], batch_size: int) -> np.ndarray:
-    """Chebyshev coefficient tensor of ``f`` from its values at the Chebyshev–Lobatto tensor
-    grid of the given degrees (``f`` called in batches of points, its output checked)."""
-    axes = _node_axes(box, degrees)
-    shape = tuple(a.size for a in axes)
-    total = int(np.prod(shape))
-    values = np.empty(total)
-    for start in range(0, total, batch_size):
-        idx = np.unravel_index(np.arange(start, min(start + batch_size, total)), shape)
-        pts = np.stack([axes[k][idx[k]] for k in range(box.dim)], axis=1)  # C order
-        v = np.asarray(f(pts))
-        if v.shape not in ((pts.shape[0],), (pts.shape[0], 1)):
-            raise ValueError(
-                f"f must map points ({pts.shape[0]}, {box.dim}) to values "
-                f"({pts.shape[0]},), got shape {v.shape}"
-            )
-        if v.dtype.kind not in "biuf":
-            raise ValueError(f"f must return real numbers, got dtype {v.dtype}")
-        v = v.reshape(-1).astype(np.float64)
-        if not np.all(np.isfinite(v)):
-            bad = int(np.argmin(np.isfinite(v)))
-            raise ValueError(f"f returned a non-finite value at point {pts[bad].tolist()}")
-        values[start:start + batch_size] = v
-    coeffs = values_to_coefficients(values.reshape(shape), overwrite=True)
-    del values
-    return coeffs
-
-
-_AUTO_START = 16  # first degree per axis of degree="auto"
-_AUTO_MAX_SAMPLES = 1 << 25  # at most 33.6 million samples (268 MB of values)
-
-
-def _adaptive_coefficients(f, box: Box, rtol, atol, max_degree: int,
-                           batch_size: int) -> np.ndarray:
-    """``degree="auto"``: per axis, the degree doubles from 16 until the Chebyshev coefficients
-    of the highest eighth of the degrees (at least the top two) have a Frobenius norm of at
-    most ``target = tol / (2 sqrt(d))``, ``tol = rtol ||C||_F`` (or ``atol``; 1e-13 relative
-    with fixed ranks), or until ``max_degree`` or the sample budget is reached
-    (RuntimeWarning). Then each axis is chopped to the lowest degree (at least 2) whose
-    higher coefficients have a norm of at most ``target / 2`` (so the chop removes at most
-    ``tol / 4`` in all)."""
-    d = box.dim
-    degrees = [min(_AUTO_START, max_degree)] * d
-    while True:
-        coeffs = _sampled_coefficients(f, box, tuple(degrees), batch_size)
-        norm = float(np.linalg.norm(coeffs))
-        tol = (atol if atol is not None else (rtol if rtol is not None else 1e-13) * norm)
-        target = tol / (2.0 * math.sqrt(d))
-        grow, keep = [], []
-        for k in range(d):
-            e = np.linalg.norm(np.moveaxis(coeffs, k, 0).reshape(coeffs.shape[k], -1), axis=1)
-            m = max(2, (degrees[k] + 1) // 8)
-            if float(np.linalg.norm(e[-m:])) > target:
-                grow.append(k)
-            # chop: the lowest degree whose higher coefficients are below the target
-            tail = np.sqrt(np.cumsum((e ** 2)[::-1]))[::-1]  # tail[j] = ||e[j:]||
-            keep.append(max(int(np.count_nonzero(tail > 0.5 * target)), 3))
-        chopped = np.ascontiguousarray(coeffs[tuple(slice(0, c) for c in keep)])
-        if not grow:
-            return chopped
-        new = list(degrees)
-        for k in grow:
-            new[k] = min(2 * degrees[k], max_degree)
-        if new == degrees or math.prod(g + 1 for g in new) > _AUTO_MAX_SAMPLES:
-            warnings.warn(
-                f"degree='auto': axes {grow} are not resolved to tol {tol:.3g} at degrees "
-                f"{tuple(degrees)} (max_degree={max_degree}, at most {_AUTO_MAX_SAMPLES} "
-                f"samples); the result is built at these degrees, the resolved axes chopped "
-                f"(see error_estimate)",
-                RuntimeWarning, stacklevel=4)
-            return chopped
-        degrees = new
 
 
 class ChebTucker:
