@@ -264,51 +264,45 @@ def _kernels(degree: int):
 
 
 def _make_kernels(DEG):  # noqa: N803 - a compile-time constant of the kernels below
-    @numba.njit(cache=True, fastmath=_FASTMATH)
-    def row(tx, ty, tz, xs, ys, zs, qs, r_cut2, s_scale, poly, close2, count_on):
-        """Over the candidate particles ``xs, ys, zs, qs`` (contiguous buffers): (sum of the
-        short-range terms within ``r_cut``, skipping particles exactly on the target; number
-        of particles closer than ``sqrt(close2)``, or exactly on the target if
-        ``count_on``). A pure masked reduction, which LLVM vectorises: ``r2 ** -0.5``
-        lowers to a correctly rounded vector square root and division (``math.sqrt`` would
-        stay scalar, and so would a running minimum); indices from ``range(n)`` of the
-        buffers' own length (no negative-index wrap-around, so no gathers)."""
-        acc = 0.0
-        close = 0
-        for p in range(xs.shape[0]):
-            dx = tx - xs[p]
-            dy = ty - ys[p]
-            dz = tz - zs[p]
-            r2 = dx * dx + dy * dy + dz * dz
-            on = r2 == 0.0
-            close += 1 if (r2 < close2 or (count_on and on)) else 0
-            use = r2 < r_cut2 and not on
-            sq = r2 if use else r_cut2
-            w = qs[p] if use else 0.0
-            y = sq * s_scale - 1.0
-            h = poly[DEG]
-            for d in range(DEG - 1, -1, -1):
-                h = h * y + poly[d]
-            acc += w * (sq ** -0.5 - h)
-        return acc, close
-
-    @numba.njit(cache=True, parallel=True)
+    @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
     def points(targets, tstart, tlo, thi, xs, ys, zs, qs, lower, width, shape, cstart,
                r_cut, s_scale, poly, close2, exclude_self, out, n_close):
         """Targets in bins (``targets[tstart[b]:tstart[b+1]]``, bounding boxes ``tlo[b]``,
         ``thi[b]``), one bin per ``prange`` iteration; particles ``xs, ys, zs, qs`` sorted by
         xy-column and by z inside a column (:class:`ColumnList`). Per bin, the columns
         within ``r_cut`` of the bin's box and in each the z-window inside the cutoff are
-        copied into one contiguous buffer, which every target of the bin sweeps with
-        :func:`row`. ``n_close``: per target, the number of (other) particles closer than
-        ``sqrt(close2)`` or, with ``exclude_self``, coincident with it."""
+        copied into one contiguous buffer (:func:`_gather_bin`), which every target of the
+        bin sweeps. The sweep is a pure masked reduction, which LLVM vectorises:
+        ``r2 ** -0.5`` lowers to a correctly rounded vector square root and division
+        (``math.sqrt`` would stay scalar, and so would a running minimum), and the indices
+        run over the buffers' own length (no negative-index wrap-around, so no gathers).
+        Particles exactly on a target are skipped. ``n_close``: per target, the number of
+        (other) particles closer than ``sqrt(close2)`` or, with ``exclude_self``, coincident
+        with it. (The sweep is written out here, not in a helper: a kernel whose closure
+        holds another compiled function is not found in Numba's on-disk cache.)"""
         r_cut2 = r_cut * r_cut
         for b in numba.prange(tstart.shape[0] - 1):
             bx, by, bz, bq = _gather_bin(tlo[b], thi[b], xs, ys, zs, qs, lower, width, shape,
                                          cstart, r_cut)
             for i in range(tstart[b], tstart[b + 1]):
-                acc, close = row(targets[i, 0], targets[i, 1], targets[i, 2], bx, by, bz, bq,
-                                 r_cut2, s_scale, poly, close2, exclude_self)
+                tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
+                acc = 0.0
+                close = 0
+                for p in range(bx.shape[0]):
+                    dx = tx - bx[p]
+                    dy = ty - by[p]
+                    dz = tz - bz[p]
+                    r2 = dx * dx + dy * dy + dz * dz
+                    on = r2 == 0.0
+                    close += 1 if (r2 < close2 or (exclude_self and on)) else 0
+                    use = r2 < r_cut2 and not on
+                    sq = r2 if use else r_cut2
+                    w = bq[p] if use else 0.0
+                    y = sq * s_scale - 1.0
+                    h = poly[DEG]
+                    for d in range(DEG - 1, -1, -1):
+                        h = h * y + poly[d]
+                    acc += w * (sq ** -0.5 - h)
                 out[i] = acc
                 n_close[i] = close - 1 if exclude_self else close  # not the particle itself
 
@@ -392,45 +386,39 @@ def _field_kernel(degree: int):
 
 
 def _make_field_kernel(DEG):  # noqa: N803 - a compile-time constant of the kernels below
-    @numba.njit(cache=True, fastmath=_FASTMATH)
-    def field_row(tx, ty, tz, xs, ys, zs, qs, r_cut2, s_scale, poly, close2):
-        """As the potential's ``row``: (field components, number of particles closer than
-        ``sqrt(close2)``); each term ``q d (1/r^3 + f(r^2))``, vectorised."""
-        ex = 0.0
-        ey = 0.0
-        ez = 0.0
-        close = 0
-        for p in range(xs.shape[0]):
-            dx = tx - xs[p]
-            dy = ty - ys[p]
-            dz = tz - zs[p]
-            r2 = dx * dx + dy * dy + dz * dz
-            close += 1 if r2 < close2 else 0
-            use = r2 < r_cut2 and r2 != 0.0
-            sq = r2 if use else r_cut2
-            w = qs[p] if use else 0.0
-            y = sq * s_scale - 1.0
-            f = poly[DEG]
-            for d in range(DEG - 1, -1, -1):
-                f = f * y + poly[d]
-            inv = sq ** -0.5
-            g = w * (inv * inv * inv + f)
-            ex += g * dx
-            ey += g * dy
-            ez += g * dz
-        return ex, ey, ez, close
-
-    @numba.njit(cache=True, parallel=True)
+    @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
     def field(targets, tstart, tlo, thi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut,
               s_scale, poly, close2, out, n_close):
-        """As the potential's ``points`` kernel, for the field (M, 3)."""
+        """As the potential's ``points`` kernel, for the field (M, 3): each term
+        ``q d (1/r^3 + f(r^2))``, vectorised the same way."""
         r_cut2 = r_cut * r_cut
         for b in numba.prange(tstart.shape[0] - 1):
             bx, by, bz, bq = _gather_bin(tlo[b], thi[b], xs, ys, zs, qs, lower, width, shape,
                                          cstart, r_cut)
             for i in range(tstart[b], tstart[b + 1]):
-                ex, ey, ez, close = field_row(targets[i, 0], targets[i, 1], targets[i, 2], bx,
-                                              by, bz, bq, r_cut2, s_scale, poly, close2)
+                tx, ty, tz = targets[i, 0], targets[i, 1], targets[i, 2]
+                ex = 0.0
+                ey = 0.0
+                ez = 0.0
+                close = 0
+                for p in range(bx.shape[0]):
+                    dx = tx - bx[p]
+                    dy = ty - by[p]
+                    dz = tz - bz[p]
+                    r2 = dx * dx + dy * dy + dz * dz
+                    close += 1 if r2 < close2 else 0
+                    use = r2 < r_cut2 and r2 != 0.0
+                    sq = r2 if use else r_cut2
+                    w = bq[p] if use else 0.0
+                    y = sq * s_scale - 1.0
+                    f = poly[DEG]
+                    for d in range(DEG - 1, -1, -1):
+                        f = f * y + poly[d]
+                    inv = sq ** -0.5
+                    g = w * (inv * inv * inv + f)
+                    ex += g * dx
+                    ey += g * dy
+                    ez += g * dz
                 out[i, 0] = ex
                 out[i, 1] = ey
                 out[i, 2] = ez
