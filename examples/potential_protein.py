@@ -89,9 +89,11 @@ def main(argv=None):
         full = Field(np.clip(v_grid * COULOMB_KCAL, -clip, clip), grid, name="V",
                      units="kcal/mol/e")
         lr = Field(v_long * COULOMB_KCAL, grid, name="V_long", units="kcal/mol/e")
-        plot.field_slice(full, axis=2, ax=axes[0], cmap="RdBu_r", vmin=-clip, vmax=clip)
-        axes[0].set_title("full potential (clipped)")
-        plot.field_slice(lr, axis=2, ax=axes[1], cmap="RdBu_r")
+        z_mid = grid.axes[2][grid.shape[2] // 2]
+        plot.field_slice(full, axis=2, ax=axes[0], cmap="RdBu_r", vmin=-clip, vmax=clip,
+                         coord_units="Å")
+        axes[0].set_title(f"full potential (clipped), z = {z_mid:.1f} Å")
+        plot.field_slice(lr, axis=2, ax=axes[1], cmap="RdBu_r", center=0.0, coord_units="Å")
         axes[1].set_title(f"long-range part, ranks {ct.ranks}")
         paths = plot.savefig(fig, out / "potential_protein")
         plt.close(fig)

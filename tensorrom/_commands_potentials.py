@@ -62,7 +62,7 @@ def _cmd_potential(args: argparse.Namespace) -> int:
         fig, ax = plt.subplots(figsize=(plot.COLUMN_WIDTH, 0.85 * plot.COLUMN_WIDTH))
         kcal = Field(np.clip(fld.values * COULOMB_KCAL, -args.clip, args.clip), grid,
                      name="V", units="kcal/mol/e")
-        plot.field_slice(kcal, axis=2, ax=ax, cmap="RdBu_r")
+        plot.field_slice(kcal, axis=2, ax=ax, cmap="RdBu_r", center=0.0, coord_units="Å")
         ax.set_title(f"{Path(args.file).name}: z = {grid.axes[2][args.grid // 2]:.1f} Å")
         figs = plot.savefig(fig, out / "potential_slice")
         plt.close(fig)

@@ -56,7 +56,8 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
     with plot.style():
         fig, axes = plt.subplots(1, 2, figsize=(plot.PAGE_WIDTH, 2.6))
         fig.subplots_adjust(wspace=0.6)
-        plot.field_slice(lr, axis=2, index=0, ax=axes[0], cmap="RdBu_r")
+        plot.field_slice(lr, axis=2, index=0, ax=axes[0], cmap="RdBu_r", center=0.0,
+                         coord_units="Å")
         axes[0].set_title(f"long-range part, z = {grid.axes[2][0]:.2f} Å")
         axes[1].plot(np.sort(np.abs(v - ref)) + 1e-18, np.linspace(0, 1, v.size), lw=1)
         axes[1].set_xscale("log")

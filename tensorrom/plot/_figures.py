@@ -21,7 +21,8 @@ def _axes(ax):
 
 def field_slice(field: Field, *, axis: int = 2, index: int | None = None, time: int = 0,
                 channel: int = 0, ax=None, cmap: str | None = None, colorbar: bool = True,
-                label: str | None = None, **kwargs: Any):
+                label: str | None = None, center: float | None = None,
+                coord_units: str | None = None, **kwargs: Any):
     """Colour map of a grid field: the whole field in 2D, or the slice ``index`` along ``axis``
     in 3D (default: the middle slice).
 
@@ -33,6 +34,10 @@ def field_slice(field: Field, *, axis: int = 2, index: int | None = None, time: 
         channel: channel index when the field has channels.
         ax: matplotlib Axes (default: a new figure).
         label: colour-bar label (default: the field's name and units).
+        center: a value to put at the middle of the colour range (``vmin``/``vmax``
+            symmetric about it, as a diverging map such as ``"RdBu_r"`` needs; e.g. 0 for a
+            potential); ignored when ``vmin``, ``vmax`` or ``norm`` is given.
+        coord_units: units of the coordinates for the axis labels (e.g. ``"Å"``).
 
     Returns:
         the Axes.
@@ -58,10 +63,14 @@ def field_slice(field: Field, *, axis: int = 2, index: int | None = None, time: 
         axes.remove(axis)
     ax = _axes(ax)
     xa, ya = grid.axes[axes[0]], grid.axes[axes[1]]
+    if center is not None and not {"vmin", "vmax", "norm"} & set(kwargs):
+        half = float(np.max(np.abs(v - center))) or 1.0
+        kwargs.update(vmin=center - half, vmax=center + half)
     mesh = ax.pcolormesh(xa, ya, v.T, shading="nearest", cmap=cmap, **kwargs)
     names = "xyz"
-    ax.set_xlabel(names[axes[0]])
-    ax.set_ylabel(names[axes[1]])
+    unit = f" [{coord_units}]" if coord_units else ""
+    ax.set_xlabel(names[axes[0]] + unit)
+    ax.set_ylabel(names[axes[1]] + unit)
     ax.set_aspect("equal")
     ax.grid(False)
     if colorbar:

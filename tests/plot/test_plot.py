@@ -50,3 +50,21 @@ def test_field_slice_rejects_1d_grid():
 def test_curves_with_band_needs_a_band():
     with pytest.raises(ValueError, match="give std, or both lower and upper"):
         tr.plot.curves_with_band(np.arange(3.0), np.zeros(3))
+
+
+def test_field_slice_center_and_coordinate_units():
+    import matplotlib.pyplot as plt
+
+    grid = tr.TensorGrid.uniform(tr.Box([0.0, 0.0], [1.0, 2.0]), 8)
+    x, y = grid.meshgrid()
+    field = tr.Field(3.0 * x - 0.5, grid)  # values in about [-0.3, 2.3]
+    with tr.plot.style():
+        ax = tr.plot.field_slice(field, cmap="RdBu_r", center=0.0, coord_units="Å")
+        vmin, vmax = ax.collections[0].get_clim()
+        assert vmin == -vmax and vmax == pytest.approx(np.max(np.abs(field.values)))
+        assert ax.get_xlabel() == "x [Å]" and ax.get_ylabel() == "y [Å]"
+        # an explicit range wins over center
+        ax2 = tr.plot.field_slice(field, center=0.0, vmin=-1.0, vmax=5.0)
+        assert ax2.collections[0].get_clim() == (-1.0, 5.0)
+        assert ax2.get_xlabel() == "x"
+    plt.close("all")
