@@ -48,13 +48,17 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
         x = solver.axes[0]
         for ax, v, title in zip(axs[:2], (test.values[i], pred),
                                 ("truth", f"Phi-ROM ({steps} steps)")):
-            ax.pcolormesh(x, test.times, v, shading="auto", vmin=1.0, vmax=5.5)
+            mesh = ax.pcolormesh(x, test.times, v, shading="auto", vmin=1.0, vmax=5.5)
             ax.set_title(title)
             ax.set_xlabel("x")
+            ax.grid(False)
+        cbar = fig.colorbar(mesh, ax=list(axs[:2]), pad=0.02, fraction=0.05)
+        cbar.ax.set_title("u", fontsize="small")  # above the bar, not beside the next panel
         axs[0].set_ylabel("t")
         axs[2].plot(err, test.times, label="Phi-ROM")
         axs[2].plot(pod_err, test.times, label="POD-Galerkin r=4")
-        axs[2].axhline(test.times[99], color="0.5", ls="--", lw=0.8)
+        axs[2].axhline(test.times[99], color="0.5", ls="--", lw=0.8,
+                       label="training horizon")
         axs[2].set_xlabel("rel. L2 error")
         axs[2].legend()
         paths = plot.savefig(fig, out / "phirom_burgers")
