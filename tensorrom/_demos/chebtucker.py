@@ -46,6 +46,7 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
     values = ct.on_grid(slab).full()[:, :, 0]
     with plot.style():
         fig, axes = plt.subplots(1, 3, figsize=(plot.PAGE_WIDTH, 2.2))
+        fig.subplots_adjust(wspace=0.6)
         axes[0].semilogy(degrees, errors, "o-", ms=3)
         axes[0].set_xlabel("degree per axis")
         axes[0].set_ylabel("max error")
@@ -57,8 +58,11 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
         axes[1].set_ylabel(r"$\sigma_i/\sigma_1$ (mode 1)")
         axes[1].set_title(f"ranks {ct.ranks}")
         im = axes[2].imshow(values.T, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis")
-        fig.colorbar(im, ax=axes[2], shrink=0.8)
+        fig.colorbar(im, ax=axes[2], shrink=0.8).ax.set_title("f", fontsize="small")
         axes[2].set_title("on_grid slice z = 0")
+        axes[2].set_xlabel("x")
+        axes[2].set_ylabel("y")
+        axes[2].grid(False)
         paths = plot.savefig(fig, out / "chebtucker_runge")
         plt.close(fig)
     return [

@@ -33,6 +33,7 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
     graph = radius_graph(pts, r=0.07)
     with plot.style():
         fig, axes = plt.subplots(1, 2, figsize=(plot.PAGE_WIDTH, 2.2))
+        fig.subplots_adjust(wspace=0.45)  # the colour bar's label clear of the next panel
         plot.field_slice(field, ax=axes[0])
         axes[0].set_title("field on a 2D TensorGrid")
         e = graph.edges()
@@ -44,6 +45,8 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
         axes[1].set_xlim(box.lower[0], box.upper[0])
         axes[1].set_ylim(box.lower[1], box.upper[1])
         axes[1].set_title("farthest-point sample + radius graph")
+        axes[1].set_xlabel("x")
+        axes[1].set_ylabel("y")
         paths = plot.savefig(fig, out / "data_layer")
         plt.close(fig)
     return [
