@@ -70,6 +70,8 @@ def run(out: Path, quick: bool) -> list[tuple[str, str]]:
         axes[1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small",
                        markerscale=3, frameon=False)
         axes[1].set_title("truth (rings) vs GIOROM + SparseToDense (dots)")
+        axes[1].set_xlabel("x [m]")
+        axes[1].set_ylabel("y [m]")
         paths = plot.savefig(fig, out / "giorom_demo")
         plt.close(fig)
     return [
