@@ -14,9 +14,9 @@ relative 2-norm. fmm3dpy's Laplace kernel is 1/(4 pi r), so its potentials are m
 4 pi. The direct sum is timed on those scattered points and scaled to all of them; for the
 grid its time is that per-target cost times the number of nodes (stated). Wall time and the
 process's CPU time (all threads) are both reported: on a shared machine the CPU time is the
-steadier measure of work. The JAX path
-(``backend="jax"``: short range on a padded cell list, ChebTucker evaluation) is timed on the
-scattered points on the default JAX device. At the scattered points both the range split
+steadier measure of work. The JAX path (``backend="jax"``: short range on padded per-bin
+candidate lists, ChebTucker evaluation) is timed on the scattered points on the default JAX
+device. At the scattered points both the range split
 (``method="split"``) and the default ``method="auto"`` (``choose_method``: the direct sum where
 it is cheaper) are timed.
 

@@ -16,9 +16,12 @@ Three kernels:
   particles within :math:`r_c` of the slab (sorted by x) and only the y, z nodes inside the
   cutoff sphere (no write conflicts, no wasted pairs); on a uniform z-axis the node range of
   each (x, y) row comes from the spacing, and the row loop is a contiguous, vectorised sweep;
-- scattered targets, JAX (GPU): a cell list (:class:`CellList`) padded to a fixed occupancy,
-  gathered per target and summed with masks under ``jax.jit``, in fixed-size target batches,
-  float64 via a scoped ``jax.enable_x64(True)``.
+- scattered targets, JAX (GPU): the same bins and candidate lists (:func:`_bin_candidates`),
+  padded and summed with masks under ``jax.jit`` in batches of power-of-two shapes (few
+  compilations), float64 via a scoped ``jax.enable_x64(True)``. (Until 2026-12-06 it used
+  the 27 padded cells of a :class:`CellList` around each target; on the CPU the bins are
+  5-8x faster: 10^5 points, 3 341 atoms 23.3 s -> 4.6 s, 13 364 atoms 74 s -> 9.2 s. GPU
+  timing owed.)
 
 Both Numba kernels evaluate :math:`\mathrm{erfc}(\beta r)/r = 1/r - \mathrm{erf}(\beta r)/r`
 with the smooth second term as a polynomial in :math:`r^2` (:func:`short_kernel_polynomial`,
@@ -56,7 +59,8 @@ _FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "reassoc"}
 
 
 class CellList:
-    """Particles sorted into cubic cells of edge ``>= r_cut`` (a counting sort).
+    """Particles sorted into cubic cells of edge ``>= r_cut`` (a counting sort); a public
+    neighbour-search utility (the kernels here use :class:`ColumnList` and target bins).
 
     Attributes:
         lower: (3,) corner of the cell grid (Å).
@@ -134,11 +138,11 @@ def _bisect(z, lo, hi, v):
 
 
 @numba.njit(cache=True)
-def _gather_bin(lo, hi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut):
-    """The particles (``xs, ys, zs, qs`` sorted as a :class:`ColumnList`) that can lie within
-    ``r_cut`` of a box ``[lo, hi]``, copied into four contiguous buffers: per column the
-    cutoff reaches, the z-window ``[lo_z - rz, hi_z + rz]`` with
-    ``rz = sqrt(r_cut^2 - d_xy^2)``, ``d_xy`` the xy-distance from the box to the column."""
+def _bin_runs(lo, hi, zs, lower, width, shape, cstart, r_cut):
+    """The runs ``[p0, p1)`` of the particles (sorted as a :class:`ColumnList`, z-coordinates
+    ``zs``) that can lie within ``r_cut`` of a box ``[lo, hi]``: per column the cutoff
+    reaches, the z-window ``[lo_z - rz, hi_z + rz]`` with ``rz = sqrt(r_cut^2 - d_xy^2)``,
+    ``d_xy`` the xy-distance from the box to the column. Returns (runs (n, 2), total)."""
     nx, ny = shape[0], shape[1]
     r_cut2 = r_cut * r_cut
     ix0 = max(int(math.floor((lo[0] - r_cut - lower[0]) / width)), 0)
@@ -165,12 +169,19 @@ def _gather_bin(lo, hi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut):
                 runs[c, 1] = p1
                 total += p1 - p0
             c += 1
+    return runs, total
+
+
+@numba.njit(cache=True)
+def _gather_bin(lo, hi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut):
+    """The particles of :func:`_bin_runs` copied into four contiguous buffers."""
+    runs, total = _bin_runs(lo, hi, zs, lower, width, shape, cstart, r_cut)
     bx = np.empty(total)
     by = np.empty(total)
     bz = np.empty(total)
     bq = np.empty(total)
     k = 0
-    for c in range(ncol):
+    for c in range(runs.shape[0]):
         for p in range(runs[c, 0], runs[c, 1]):
             bx[k] = xs[p]
             by[k] = ys[p]
@@ -178,6 +189,29 @@ def _gather_bin(lo, hi, xs, ys, zs, qs, lower, width, shape, cstart, r_cut):
             bq[k] = qs[p]
             k += 1
     return bx, by, bz, bq
+
+
+@numba.njit(cache=True, parallel=True)
+def _bin_candidates(tlo, thi, zs, lower, width, shape, cstart, r_cut):
+    """Per target bin, the indices (into the column-sorted particles) of its candidates:
+    (offsets (n_bins + 1,), indices) in CSR form (for the JAX kernel's padded lists)."""
+    nb = tlo.shape[0]
+    counts = np.zeros(nb, dtype=np.int64)
+    for b in numba.prange(nb):
+        _, total = _bin_runs(tlo[b], thi[b], zs, lower, width, shape, cstart, r_cut)
+        counts[b] = total
+    offsets = np.zeros(nb + 1, dtype=np.int64)
+    for b in range(nb):
+        offsets[b + 1] = offsets[b] + counts[b]
+    idx = np.empty(offsets[nb], dtype=np.int64)
+    for b in numba.prange(nb):
+        runs, _ = _bin_runs(tlo[b], thi[b], zs, lower, width, shape, cstart, r_cut)
+        k = offsets[b]
+        for c in range(runs.shape[0]):
+            for p in range(runs[c, 0], runs[c, 1]):
+                idx[k] = p
+                k += 1
+    return offsets, idx
 
 
 # -- the short-range kernel as 1/r minus a polynomial in r^2 ---------------------------------
@@ -455,8 +489,9 @@ def short_range(particles: PointCloud, targets: Any, split: RangeSplit, *,
         particles: :class:`PointCloud` (N, 3), Å, with a ``charge`` feature (e).
         targets: (M, 3) points (Å) or a PointCloud.
         split: the :class:`RangeSplit` (``beta``, ``r_cut``).
-        backend: ``"numba"`` (CPU cell list, NumPy result) or ``"jax"`` (padded cell list
-            under ``jax.jit``, runs on the default JAX device, returns a JAX array).
+        backend: ``"numba"`` (CPU, binned targets over z-sorted particle columns, NumPy
+            result) or ``"jax"`` (the same bins, padded candidate lists under ``jax.jit``,
+            runs on the default JAX device, returns a JAX array).
         min_distance: targets closer than this to a particle raise ValueError (Å); 0 turns the
             check off (a target exactly on a particle then skips that particle's term).
         exclude_self: targets are the particles themselves (M = N, same order): the term
@@ -626,6 +661,8 @@ def short_range_on_grid(particles: PointCloud, grid: TensorGrid, split: RangeSpl
 
 # -- JAX path ------------------------------------------------------------------------------
 _JAX_FN = None
+_JAX_TARGETS = 64  # targets per work item (a bin, or a slice of a crowded bin)
+_JAX_PAIRS = 1 << 21  # pair terms per batch (B items x 64 targets x L candidates)
 
 
 def _jax_fn():
@@ -634,70 +671,103 @@ def _jax_fn():
     from jax.scipy.special import erfc
 
     @jax.jit
-    def kernel(targets, target_self, neigh_idx, coords, charges, beta, r_cut2):
-        # neigh_idx (B, P): candidate particle indices, -1 for padding
-        valid = neigh_idx >= 0
-        j = jnp.where(valid, neigh_idx, 0)
-        d = targets[:, None, :] - coords[j]
-        r2 = jnp.sum(d * d, axis=-1)
-        keep = valid & (j != target_self[:, None])
-        min_r2 = jnp.min(jnp.where(keep, r2, jnp.inf), axis=1)
+    def kernel(targets, target_self, cand, coords, charges, orig, beta, r_cut2):
+        # targets (B, T, 3); target_self (B, T): particle index of each target (-1: none);
+        # cand (B, L): candidate indices into the column-sorted particles, -1 for padding
+        valid = cand >= 0
+        j = jnp.where(valid, cand, 0)
+        q = jnp.where(valid, charges[j], 0.0)
+        o = jnp.where(valid, orig[j], -2)
+        d = targets[:, :, None, :] - coords[j][:, None, :, :]
+        r2 = jnp.sum(d * d, axis=-1)  # (B, T, L)
+        keep = valid[:, None, :] & (o[:, None, :] != target_self[:, :, None])
+        min_r2 = jnp.min(jnp.where(keep, r2, jnp.inf), axis=-1)
         use = keep & (r2 < r_cut2) & (r2 > 0.0)
         r = jnp.sqrt(jnp.where(use, r2, 1.0))
-        val = jnp.where(use, charges[j] * erfc(beta * r) / r, 0.0)
-        return jnp.sum(val, axis=1), min_r2
+        val = jnp.where(use, q[:, None, :] * erfc(beta * r) / r, 0.0)
+        return jnp.sum(val, axis=-1), min_r2
 
     return kernel
 
 
+def _pow2(n: int) -> int:
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
 def _short_points_jax(t, coords, charges, split, min_distance, exclude_self):
-    """Padded-cell-list JAX kernel (float64 in a scoped ``jax.enable_x64(True)``)."""
+    """The binned layout of the Numba kernel under ``jax.jit`` (float64 in a scoped
+    ``jax.enable_x64(True)``): per work item (a target bin, or 64 targets of a crowded
+    bin) the padded list of the bin's candidates (:func:`_bin_candidates`); items sorted by
+    their number of candidates and batched with power-of-two padding, so only a few shapes
+    are compiled; the exact ``erfc``."""
     import jax
     import jax.numpy as jnp
 
     global _JAX_FN
     if _JAX_FN is None:
         _JAX_FN = _jax_fn()
-    cl = CellList(coords, split.r_cut)
-    n_cells = int(np.prod(cl.shape))
-    cap = max(cl.max_occupancy, 1)
-    # padded table of particles per cell, plus one empty cell at index n_cells
-    table = np.full((n_cells + 1, cap), -1, dtype=np.int64)
-    counts = np.diff(cl.start)
-    slot = np.arange(coords.shape[0]) - np.repeat(cl.start[:-1], counts)
-    cell_of = np.repeat(np.arange(n_cells), counts)
-    table[cell_of, slot] = cl.order
-    # 27 neighbour cells per target (out-of-range -> the empty cell)
-    ci = np.floor((t - cl.lower) / cl.cell).astype(np.int64)
-    offs = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)])
-    nb = ci[:, None, :] + offs[None, :, :]
-    inside = np.all((nb >= 0) & (nb < cl.shape), axis=-1)
-    flat = (nb[..., 0] * cl.shape[1] + nb[..., 1]) * cl.shape[2] + nb[..., 2]
-    flat = np.where(inside, flat, n_cells)
     m = t.shape[0]
-    batch = int(max(256, min(1 << 15, (1 << 24) // (27 * cap))))
-    batch = min(batch, 1 << max(int(m - 1).bit_length(), 8))  # small inputs: small batches
-    self_idx = np.arange(m) if exclude_self else np.full(m, -1)
-    outs, mins = [], []
+    if m == 0:
+        with jax.enable_x64(True):
+            return jnp.zeros(0, dtype=jnp.float64)
+    cl, order, start, tlo, thi = _layout(coords, t, split)
+    cs = np.ascontiguousarray(coords[cl.order])
+    offsets, cand = _bin_candidates(tlo, thi, np.ascontiguousarray(cs[:, 2]), cl.lower,
+                                    cl.width, cl.shape, cl.start, float(split.r_cut))
+    if cand.size == 0:  # no particle within reach of any target
+        with jax.enable_x64(True):
+            return jnp.zeros(m, dtype=jnp.float64)
+    # work items: (bin, first target, number of targets), at most _JAX_TARGETS targets each
+    items = []
+    for b in range(start.size - 1):
+        for s0 in range(int(start[b]), int(start[b + 1]), _JAX_TARGETS):
+            items.append((b, s0, min(_JAX_TARGETS, int(start[b + 1]) - s0)))
+    items = np.array(items, dtype=np.int64)
+    n_cand = offsets[items[:, 0] + 1] - offsets[items[:, 0]]
+    items = items[np.argsort(n_cand, kind="stable")]
+    n_cand = np.sort(n_cand, kind="stable")
+    ts = t[order]
+    self_sorted = order if exclude_self else np.full(m, -1, dtype=np.int64)
+    t_cap = min(_JAX_TARGETS, _pow2(int(items[:, 2].max())))
+    out = np.empty(m)
+    min_r2 = np.empty(m)
     with jax.enable_x64(True):
-        c_j = jnp.asarray(coords, dtype=jnp.float64)
-        q_j = jnp.asarray(charges, dtype=jnp.float64)
-        tab = jnp.asarray(table)
+        c_j = jnp.asarray(cs, dtype=jnp.float64)
+        q_j = jnp.asarray(charges[cl.order], dtype=jnp.float64)
+        o_j = jnp.asarray(cl.order)
         beta = jnp.asarray(split.beta, dtype=jnp.float64)
         rc2 = jnp.asarray(split.r_cut ** 2, dtype=jnp.float64)
-        for s in range(0, m, batch):
-            e = min(m, s + batch)
-            tb = np.zeros((batch, 3))
-            tb[: e - s] = t[s:e]
-            fb = np.full((batch, 27), n_cells, dtype=np.int64)
-            fb[: e - s] = flat[s:e]
-            sb = np.full(batch, -1, dtype=np.int64)
-            sb[: e - s] = self_idx[s:e]
-            neigh = tab[jnp.asarray(fb)].reshape(batch, 27 * cap)
-            v, mr = _JAX_FN(jnp.asarray(tb), jnp.asarray(sb), neigh, c_j, q_j, beta, rc2)
-            outs.append(v[: e - s])
-            mins.append(mr[: e - s])
-        out = jnp.concatenate(outs) if len(outs) > 1 else outs[0]
-        min_r2 = np.asarray(jnp.concatenate(mins) if len(mins) > 1 else mins[0])
-    _raise_too_close(min_r2, min_distance, "particle" if exclude_self else "target")
-    return out
+        i = 0
+        while i < len(items):
+            l_cap = _pow2(max(int(n_cand[i]), 1))
+            n_b = max(1, _JAX_PAIRS // (t_cap * l_cap))
+            l_cap = _pow2(max(int(n_cand[min(i + n_b, len(items)) - 1]), 1))
+            n_b = 1 << max(_JAX_PAIRS // (t_cap * l_cap), 1).bit_length() - 1  # power of 2
+            batch = items[i:i + n_b]
+            nb_real = len(batch)
+            if nb_real < n_b:  # pad with copies of the last item, discarded below
+                batch = np.concatenate([batch, np.repeat(batch[-1:], n_b - nb_real, axis=0)])
+            b, s0, nt = batch[:, 0], batch[:, 1], batch[:, 2]
+            slot = np.arange(t_cap)[None, :]
+            real_t = slot < nt[:, None]
+            tidx = s0[:, None] + np.minimum(slot, nt[:, None] - 1)  # padding: a real target
+            tb = ts[tidx]
+            sb = np.where(real_t, self_sorted[tidx], -1)
+            col = np.arange(l_cap)[None, :]
+            nc = (offsets[b + 1] - offsets[b])[:, None]
+            cb = np.where(col < nc, cand[np.minimum(offsets[b][:, None] + col,
+                                                    max(cand.size - 1, 0))], -1)
+            v, mr = _JAX_FN(jnp.asarray(tb), jnp.asarray(sb), jnp.asarray(cb), c_j, q_j, o_j,
+                            beta, rc2)
+            v, mr = np.asarray(v)[:nb_real], np.asarray(mr)[:nb_real]
+            keep = real_t[:nb_real]
+            out[tidx[:nb_real][keep]] = v[keep]
+            min_r2[tidx[:nb_real][keep]] = mr[keep]
+            i += nb_real
+    res = np.empty(m)
+    res[order] = out
+    mins = np.empty(m)
+    mins[order] = min_r2
+    _raise_too_close(mins, min_distance, "particle" if exclude_self else "target")
+    with jax.enable_x64(True):
+        return jnp.asarray(res)

@@ -106,9 +106,10 @@ def test_column_list_sorts_each_column_by_z(rng):
         assert np.all(np.diff(coords[members, 2]) >= 0.0)
 
 
+@pytest.mark.parametrize("backend", ["numba", "jax"])
 @pytest.mark.parametrize("layout", ["dense cluster", "far and sparse", "flat sheet", "one",
-                                    "line along z", "huge spread"])
-def test_short_range_target_layouts(system, rng, layout):
+                                    "line along z", "huge spread", "nothing in reach"])
+def test_short_range_target_layouts(system, rng, layout, backend):
     # the target bins adapt to the targets' density and extent (see _short_numba): clustered
     # targets (bins at their smallest edge), a few targets mostly outside the particles'
     # columns, a flat sheet (zero extent along z), a single target, a line of targets in
@@ -122,8 +123,9 @@ def test_short_range_target_layouts(system, rng, layout):
         "one": np.array([[0.1, -0.2, 0.3]]),
         "line along z": np.c_[np.full(300, 0.2), np.full(300, -0.1), np.linspace(-9, 9, 300)],
         "huge spread": np.r_[rng.uniform(-9.0, 9.0, size=(100, 3)), [[1e12, -1e12, 5e11]]],
+        "nothing in reach": rng.uniform(30.0, 40.0, size=(20, 3)),
     }[layout]
-    got = short_range(pc, targets, split, min_distance=0.0)
+    got = np.asarray(short_range(pc, targets, split, min_distance=0.0, backend=backend))
     # as in test_short_range_matches_brute_force
     np.testing.assert_allclose(got, brute(pc, targets, split), rtol=0, atol=2e-7)
 
