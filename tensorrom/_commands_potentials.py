@@ -6,7 +6,8 @@ Example::
 
 writes ``DIR/potential.h5`` (a :class:`tensorrom.data.Field` in e/Å, readable with
 :func:`tensorrom.io.load_field`) and ``DIR/potential_slice.{png,pdf}`` (the middle z-slice in
-kcal/mol/e). With ``--points FILE`` (an (M, 3) array in Å: ``.npy``, or text with three
+kcal/mol/e); ``--field`` adds ``DIR/field.h5``, the electric field on the grid (a Field with
+three channels, e/Å²). With ``--points FILE`` (an (M, 3) array in Å: ``.npy``, or text with three
 numbers per line separated by spaces or commas) it writes the potential at those points
 instead, ``DIR/potential_points.csv`` (x, y, z in Å, V in e/Å and kcal/mol/e), computed by
 :func:`tensorrom.potentials.coulomb` (``method="auto"``: the exact direct sum where it is
@@ -29,7 +30,7 @@ def _cmd_potential(args: argparse.Namespace) -> int:
     from . import plot
     from .data import Box, Field, TensorGrid
     from .io import read_pqr, save_field
-    from .potentials import COULOMB_KCAL, coulomb_on_grid
+    from .potentials import COULOMB_KCAL, coulomb_on_grid, field
 
     if args.grid < 2:
         raise ValueError(f"--grid must be >= 2, got {args.grid}")
@@ -37,8 +38,6 @@ def _cmd_potential(args: argparse.Namespace) -> int:
         raise ValueError(f"--rtol must lie in [1e-12, 1e-2], got {args.rtol}")
     if args.pad < 0:
         raise ValueError(f"--pad must be >= 0, got {args.pad}")
-    if args.field and args.points is None:
-        raise ValueError("--field needs --points (the field is written at given points)")
     if args.points is not None:
         return _potential_at_points(args)
     out = Path(args.out)
@@ -53,6 +52,13 @@ def _cmd_potential(args: argparse.Namespace) -> int:
     t_pot = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     path = save_field(out / "potential.h5", fld)
+    written = [path]
+    if args.field:
+        t1 = time.perf_counter()
+        e = field(mol, grid.points(), rtol=args.rtol, min_distance=args.min_distance)
+        t_field = time.perf_counter() - t1
+        written.append(save_field(out / "field.h5", Field(e.reshape(*grid.shape, 3), grid,
+                                                          name="E", units="e/Å²")))
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +79,10 @@ def _cmd_potential(args: argparse.Namespace) -> int:
           f"{args.grid}^3 on {box!r}")
     print(f"potential: min {v.min():.4g}, max {v.max():.4g} e/Å "
           f"(x {COULOMB_KCAL} = kcal/mol/e) in {t_pot:.2f} s")
-    print(f"wrote {path} and " + ", ".join(str(f) for f in figs))
+    if args.field:
+        print(f"field: |E| up to {float(np.linalg.norm(e, axis=1).max()):.4g} e/Å² "
+              f"in {t_field:.2f} s (Field with 3 channels E_x, E_y, E_z)")
+    print("wrote " + ", ".join(str(f) for f in [*written, *figs]))
     return 0
 
 
@@ -166,8 +175,9 @@ def register(subparsers) -> None:
                         "(.npy, or text with 3 numbers per line); writes "
                         "potential_points.csv")
     p.add_argument("--field", action="store_true",
-                   help="with --points: also write the electric field E = -grad V there "
-                        "(e/Å² and kcal/(mol e Å))")
+                   help="also write the electric field E = -grad V: on the grid as field.h5 "
+                        "(a Field with channels E_x, E_y, E_z in e/Å²), with --points as "
+                        "columns of the CSV (e/Å² and kcal/(mol e Å))")
     p.add_argument("--out", default="potential", help="output folder (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_potential)

@@ -277,6 +277,15 @@ def test_cli_potential_writes_field_and_figure(tmp_path):
                                 {"charge": [1.0, -1.0, 1.0]}), pts, min_distance=0.0)
     # the CLI runs at rtol 1e-6; near-atom nodes make max |V| large, so compare relatively
     assert np.max(np.abs(f.values.reshape(-1) - ref)) / np.max(np.abs(ref)) <= 1e-6
+    # --field: E on the grid as a 3-channel Field (auto: the direct field at this size)
+    rc = main(["potential", str(pqr), "--grid", "9", "--out", str(out), "--no-progress",
+               "--field"])
+    assert rc == 0
+    e = load_field(out / "field.h5")
+    assert e.values.shape == (9, 9, 9, 3) and e.units == "e/Å²"
+    e_ref = direct_field(PointCloud(np.array([[0, 0, 0], [2.82, 0, 0], [0, 2.82, 0.0]]),
+                                    {"charge": [1.0, -1.0, 1.0]}), pts, min_distance=0.0)
+    np.testing.assert_allclose(e.values.reshape(-1, 3), e_ref, rtol=1e-12, atol=1e-12)
 
 
 def test_cli_potential_at_points(tmp_path, capsys):
@@ -319,8 +328,6 @@ def test_cli_potential_at_points(tmp_path, capsys):
     np.testing.assert_allclose(table[:, 8:11], e_ref * COULOMB_KCAL, rtol=1e-9)
     assert "Ez_e_per_A2" in (out / "potential_points.csv").read_text().splitlines()[0]
     assert "field (direct)" in capsys.readouterr().out
-    assert main(["potential", str(pqr), "--field", "--out", str(tmp_path)]) == 2
-    assert "--field needs --points" in capsys.readouterr().err
 
 
 def test_cli_potential_bad_grid(tmp_path, capsys):
