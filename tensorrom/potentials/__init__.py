@@ -31,7 +31,6 @@ from ._lattices import nacl_cluster as nacl_cluster
 from ._lattices import nacl_slab as nacl_slab
 from ._long_range import long_range as long_range
 from ._long_range import recompress as recompress
-from ._short_range import CellList as CellList
 from ._short_range import short_range as short_range
 from ._short_range import short_range_field as short_range_field
 from ._short_range import short_range_on_grid as short_range_on_grid
@@ -49,7 +48,6 @@ __all__ = [
     "short_range",
     "short_range_field",
     "short_range_on_grid",
-    "CellList",
     "coulomb",
     "coulomb_on_grid",
     "field",

@@ -19,7 +19,7 @@ Three kernels:
 - scattered targets, JAX (GPU): the same bins and candidate lists (:func:`_bin_candidates`),
   padded and summed with masks under ``jax.jit`` in batches of power-of-two shapes (few
   compilations), float64 via a scoped ``jax.enable_x64(True)``. (Until 2026-12-06 it used
-  the 27 padded cells of a :class:`CellList` around each target; on the CPU the bins are
+  the 27 padded cells of edge :math:`r_c` around each target; on the CPU the bins are
   5-8x faster: 10^5 points, 3 341 atoms 23.3 s -> 4.6 s, 13 364 atoms 74 s -> 9.2 s. GPU
   timing owed.)
 
@@ -51,31 +51,11 @@ from ..data import PointCloud, TensorGrid
 from ._particles import particle_arrays, target_array
 from ._split import RangeSplit
 
-__all__ = ["short_range", "short_range_field", "short_range_on_grid", "CellList"]
+__all__ = ["short_range", "short_range_field", "short_range_on_grid"]
 
 _BACKENDS = ("numba", "jax")
 # fastmath without "afn": square roots and divisions stay correctly rounded
 _FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "reassoc"}
-
-
-class CellList:
-    """Particles sorted into cubic cells of edge ``>= r_cut`` (a counting sort); a public
-    neighbour-search utility (the kernels here use :class:`ColumnList` and target bins).
-
-    Attributes:
-        lower: (3,) corner of the cell grid (Å).
-        cell: cell edge (Å).
-        shape: (3,) number of cells per axis.
-        order: (N,) particle indices sorted by cell.
-        start: (n_cells + 1,) offsets into ``order``; cell ``c`` holds
-            ``order[start[c]:start[c+1]]``.
-    """
-
-    def __init__(self, coords: np.ndarray, r_cut: float, max_cells: int = 1 << 21):
-        # very sparse systems: enlarge the cells to keep their number bounded
-        self.lower, self.cell, self.shape, self.order, self.start, counts = _buckets(
-            coords, r_cut, max_cells, 1.26)
-        self.max_occupancy = int(counts.max())
 
 
 class ColumnList:
@@ -94,34 +74,22 @@ class ColumnList:
     """
 
     def __init__(self, coords: np.ndarray, width: float, max_columns: int = 1 << 22):
-        # very sparse systems: fewer, wider columns
-        self.lower, self.width, self.shape, self.order, self.start, _ = _buckets(
-            coords[:, :2], width, max_columns, 1.5, within=coords[:, 2])
-
-
-def _buckets(coords: np.ndarray, size: float, max_buckets: int, grow: float,
-             within: np.ndarray | None = None):
-    """Points (n, d) sorted into a regular grid of buckets of edge ``size`` (multiplied by
-    ``grow`` until there are at most ``max_buckets``), in C order of the bucket index and,
-    with ``within`` (n,), by that key inside each bucket.
-
-    Returns:
-        (lower corner (d,), edge, shape (d,), order (n,), start offsets (n_buckets + 1,),
-        counts (n_buckets,)).
-    """
-    lo = coords.min(axis=0) - 1e-9
-    ext = coords.max(axis=0) + 1e-9 - lo
-    size = float(size)
-    while np.prod(np.maximum(np.ceil(ext / size), 1)) > max_buckets:
-        size *= grow
-    shape = np.maximum(np.ceil(ext / size).astype(np.int64), 1)
-    idx = np.minimum(((coords - lo) / size).astype(np.int64), shape - 1)
-    flat = np.ravel_multi_index(tuple(idx.T), tuple(shape))
-    order = np.argsort(flat, kind="stable") if within is None else np.lexsort((within, flat))
-    counts = np.bincount(flat, minlength=int(np.prod(shape)))
-    start = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=start[1:])
-    return lo, size, shape, order.astype(np.int64), start, counts
+        xy = coords[:, :2]
+        lo = xy.min(axis=0) - 1e-9
+        ext = xy.max(axis=0) + 1e-9 - lo
+        width = float(width)
+        while np.prod(np.maximum(np.ceil(ext / width), 1)) > max_columns:
+            width *= 1.5  # very sparse systems: fewer, wider columns
+        shape = np.maximum(np.ceil(ext / width).astype(np.int64), 1)
+        idx = np.minimum(((xy - lo) / width).astype(np.int64), shape - 1)
+        col = idx[:, 0] * shape[1] + idx[:, 1]
+        counts = np.bincount(col, minlength=int(np.prod(shape)))
+        self.lower = lo
+        self.width = width
+        self.shape = shape
+        self.order = np.lexsort((coords[:, 2], col)).astype(np.int64)
+        self.start = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.start[1:])
 
 
 @numba.njit(inline="always")
@@ -556,19 +524,26 @@ def _short_numba(coords, charges, t, split, exclude_self, min_distance):
     out = np.empty(m)
     if m == 0:
         return out, np.full(0, np.inf)
-    cl, order, start, tlo, thi = _layout(coords, t, split)
+    order, args = _binned_inputs(coords, charges, t, split)
     poly = short_kernel_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
     points, _ = _kernels(poly.size - 1)
-    cs = coords[cl.order]
     o = np.empty(m)
     n_close = np.empty(m, dtype=np.int64)
-    points(np.ascontiguousarray(t[order]), start, tlo, thi,
-           *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
-           np.ascontiguousarray(charges[cl.order]), cl.lower, cl.width, cl.shape, cl.start,
-           float(split.r_cut), 2.0 / split.r_cut ** 2, poly, float(min_distance) ** 2,
-           bool(exclude_self), o, n_close)
+    points(*args, poly, float(min_distance) ** 2, bool(exclude_self), o, n_close)
     out[order] = o
     return out, _close_r2(coords, t, order, n_close, 2 if exclude_self else 1)
+
+
+def _binned_inputs(coords, charges, t, split):
+    """(target order, the leading arguments of the binned kernels: the sorted targets, the
+    bins' offsets and corners, the column-sorted particle coordinates and charges, the
+    column grid, ``r_cut`` and ``2 / r_cut^2``)."""
+    cl, order, start, tlo, thi = _layout(coords, t, split)
+    cs = coords[cl.order]
+    return order, (np.ascontiguousarray(t[order]), start, tlo, thi,
+                   *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
+                   np.ascontiguousarray(charges[cl.order]), cl.lower, cl.width, cl.shape,
+                   cl.start, float(split.r_cut), 2.0 / split.r_cut ** 2)
 
 
 def _layout(coords, t, split):
@@ -576,7 +551,7 @@ def _layout(coords, t, split):
     lower and upper corners; see :func:`_short_numba`)."""
     m = t.shape[0]
     cl = ColumnList(coords, _COLUMN_WIDTH * split.r_cut)
-    volume = float(np.prod(np.maximum(np.ptp(t, axis=0), 0.1 * split.r_cut)))
+    volume = float(np.prod(np.maximum(np.ptp(t, axis=0), _BIN_EDGE * split.r_cut)))
     edge = min(max(_BIN_EDGE * split.r_cut, (_BIN_TARGETS * volume / m) ** (1.0 / 3.0)),
                0.5 * split.r_cut)
     return (cl, *_target_bins(t, edge))
@@ -607,16 +582,11 @@ def short_range_field(particles: PointCloud, targets: Any, split: RangeSplit, *,
     out = np.empty((m, 3))
     if m == 0:
         return out
-    cl, order, start, tlo, thi = _layout(coords, t, split)
+    order, args = _binned_inputs(coords, charges, t, split)
     poly = short_field_polynomial(split.beta, split.r_cut, _poly_tolerance(split))
-    cs = coords[cl.order]
     o = np.empty((m, 3))
     n_close = np.empty(m, dtype=np.int64)
-    _field_kernel(poly.size - 1)(
-        np.ascontiguousarray(t[order]), start, tlo, thi,
-        *(np.ascontiguousarray(cs[:, k]) for k in range(3)),
-        np.ascontiguousarray(charges[cl.order]), cl.lower, cl.width, cl.shape, cl.start,
-        float(split.r_cut), 2.0 / split.r_cut ** 2, poly, min_distance ** 2, o, n_close)
+    _field_kernel(poly.size - 1)(*args, poly, min_distance ** 2, o, n_close)
     out[order] = o
     _raise_too_close(_close_r2(coords, t, order, n_close, 1), min_distance, "target")
     return out
@@ -718,11 +688,11 @@ def _short_points_jax(t, coords, charges, split, min_distance, exclude_self):
         with jax.enable_x64(True):
             return jnp.zeros(m, dtype=jnp.float64)
     # work items: (bin, first target, number of targets), at most _JAX_TARGETS targets each
-    items = []
-    for b in range(start.size - 1):
-        for s0 in range(int(start[b]), int(start[b + 1]), _JAX_TARGETS):
-            items.append((b, s0, min(_JAX_TARGETS, int(start[b + 1]) - s0)))
-    items = np.array(items, dtype=np.int64)
+    per = -(-np.diff(start) // _JAX_TARGETS)  # items per bin
+    b_of = np.repeat(np.arange(start.size - 1), per)
+    k_of = np.arange(b_of.size) - np.repeat(np.cumsum(per) - per, per)
+    s0_of = start[b_of] + k_of * _JAX_TARGETS
+    items = np.stack([b_of, s0_of, np.minimum(_JAX_TARGETS, start[b_of + 1] - s0_of)], axis=1)
     n_cand = offsets[items[:, 0] + 1] - offsets[items[:, 0]]
     items = items[np.argsort(n_cand, kind="stable")]
     n_cand = np.sort(n_cand, kind="stable")

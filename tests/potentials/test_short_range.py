@@ -6,7 +6,6 @@ from scipy.special import erfc
 
 from tensorrom.data import Box, PointCloud, TensorGrid
 from tensorrom.potentials import (
-    CellList,
     RangeSplit,
     short_range,
     short_range_field,
@@ -84,13 +83,6 @@ def test_short_field_matches_brute_force(system, rng, layout):
     # polynomial error <= 1.5 tol fmax per unit distance (tol = 1e-9, fmax = 4 b^3/(3 sqrt
     # pi) = 0.57 /Å^3 for beta = 0.91), times |d| < r_cut = 4 Å and sum |q| < 300: 1e-6
     np.testing.assert_allclose(got, brute_field(pc, targets, split), rtol=0, atol=1e-6)
-
-
-def test_cell_list_holds_every_particle_once(rng):
-    coords = rng.normal(size=(500, 3)) * 4
-    cl = CellList(coords, 2.0)
-    assert np.array_equal(np.sort(cl.order), np.arange(500))
-    assert cl.start[-1] == 500
 
 
 def test_column_list_sorts_each_column_by_z(rng):
