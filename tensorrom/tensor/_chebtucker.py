@@ -61,6 +61,12 @@ def _check_degree(degree: Any, dim: int) -> tuple[int, ...]:
     return tuple(check_positive_int(g, "degree", minimum=2) for g in degs)
 
 
+def _is_real(x: Any) -> bool:
+    """A finite real scalar (not a bool): an operand of ChebTucker arithmetic."""
+    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+            and bool(np.isfinite(x)))
+
+
 def _coefficient_decay(core: np.ndarray, factors: Sequence[np.ndarray]) -> list[np.ndarray]:
     """``e_k[j] = ||C[..., j (axis k), ...]||_F = ||U_k[j] G_(k)||``, for orthonormal factors."""
     out = []
@@ -602,8 +608,7 @@ class ChebTucker:
                 raise ValueError(f"cannot {op} ChebTuckers on different boxes: {self.box!r} "
                                  f"and {other.box!r} (rebuild one on the other's box)")
             return other
-        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(
-                other, bool) and np.isfinite(other):
+        if _is_real(other):
             # a constant is c T_0 ... T_0: a rank-1 term
             return ChebTucker(np.full((1,) * self.dim, float(other)),
                               [np.eye(g + 1, 1) for g in self.degrees], self.box)
@@ -630,7 +635,8 @@ class ChebTucker:
             factors.append(u)
         out = ChebTucker(core, factors, self.box,
                          truncation_error=self.truncation_error + g.truncation_error)
-        # the cores' norms are the operands' coefficient norms (orthonormal factors)
+        # the cores' norms are the operands' coefficient norms (for orthonormal factors, as
+        # every constructor and recompress make them)
         scale = float(np.linalg.norm(self.core)) + float(np.linalg.norm(g.core))
         return out.recompress(None, atol=1e-13 * scale) if scale > 0 else out.recompress()
 
@@ -649,8 +655,7 @@ class ChebTucker:
 
     def __mul__(self, other: Any) -> ChebTucker:
         """``c f`` for a finite real number ``c`` (the core scaled)."""
-        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(
-                other, bool) and np.isfinite(other):
+        if _is_real(other):
             return ChebTucker(float(other) * self.core, self.factors, self.box,
                               truncation_error=abs(float(other)) * self.truncation_error)
         raise TypeError(f"a ChebTucker can be multiplied by a finite real number, not by "
@@ -659,9 +664,9 @@ class ChebTucker:
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> ChebTucker:
-        if isinstance(other, (int, float, np.integer, np.floating)) and other != 0:
+        if _is_real(other) and other != 0:
             return self * (1.0 / float(other))
-        raise TypeError(f"a ChebTucker can be divided by a nonzero real number, not by "
+        raise TypeError(f"a ChebTucker can be divided by a finite nonzero real number, not by "
                         f"{other!r}")
 
 

@@ -375,3 +375,5 @@ def test_arithmetic_bad_operands(two_functions):
         f + np.nan
     with pytest.raises(TypeError, match="nonzero"):
         f / 0
+    with pytest.raises(TypeError, match="finite"):
+        f / np.inf
