@@ -3,7 +3,7 @@ r"""Full Coulomb potential, field and energy through the range split, and direct
 .. math::
     V(x) = \sum_j \frac{q_j}{|x - x_j|}
     = \underbrace{\sum_j q_j\frac{\mathrm{erf}(\beta r_j)}{r_j}}_{\text{ChebTucker}}
-    + \underbrace{\sum_{r_j < r_c} q_j\frac{\mathrm{erfc}(\beta r_j)}{r_j}}_{\text{cell list}},
+    + \underbrace{\sum_{r_j < r_c} q_j\frac{\mathrm{erfc}(\beta r_j)}{r_j}}_{\text{neighbour sum}},
     \qquad E = \frac12\sum_{i\ne j}\frac{q_i q_j}{r_{ij}}.
 
 Units: charges in e, lengths in Å, potentials in e/Å, fields in e/Å², energies in e²/Å.
@@ -479,11 +479,11 @@ def coulomb(particles: PointCloud, targets: Any, rtol: float = 1e-6, *,
     r"""Full Coulomb potential :math:`V(x) = \sum_j q_j/|x - x_j|` at targets (e/Å).
 
     Range split (``method="split"``): the long-range part by :func:`long_range` (ChebTucker,
-    evaluated at the targets), the short-range part by :func:`short_range` (cell list).
+    evaluated at the targets), the short-range part by :func:`short_range` (binned targets).
     Relative accuracy about ``rtol`` of :math:`\sum_j |q_j|/r_j`, typically much better
     relative to ``max |V|``. At scattered points the build of the long-range part is a fixed
     cost that the direct sum often undercuts, so ``method="auto"`` (the default) uses the
-    exact direct sum where :func:`choose_method` calls it cheaper (fewer than about 8000
+    exact direct sum where :func:`choose_method` calls it cheaper (fewer than about 3000
     particles, or fewer than about :math:`1.5\cdot10^5` points, on a CPU).
 
     Args:

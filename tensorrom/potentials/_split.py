@@ -174,11 +174,11 @@ class RangeSplit:
                 :math:`\mathrm{erfc}^{-1}(\epsilon/4) L_{max} /` ``max_beta_length`` (so
                 :math:`\beta L_{max} \le` ``max_beta_length``; default 20). Smaller values
                 give a longer cutoff, a smoother long-range part and lower Tucker ranks
-                (:func:`~tensorrom.potentials.coulomb` uses 16 for scattered targets, whose
-                evaluation costs :math:`r_1 r_2 r_3` per point).
-            max_cut: the largest default cutoff (Å; default 40). The short-range work
-                grows like :math:`r_c^3` per target, so :func:`~tensorrom.potentials.coulomb`
-                and :func:`~tensorrom.potentials.field` use 30 at scattered targets.
+                (:func:`~tensorrom.potentials.coulomb` and :func:`~tensorrom.potentials.field`
+                use 10 at scattered targets, 16 with the JAX backend).
+            max_cut: the largest default cutoff (Å; default 40; the short-range work grows
+                like :math:`r_c^3` per target; 30 with the JAX backend of
+                :func:`~tensorrom.potentials.coulomb`).
 
         Returns:
             RangeSplit.

@@ -6,7 +6,7 @@ import pytest
 
 from tensorrom.data import Box, TensorGrid
 from tensorrom.tensor import ChebTucker, Tucker, hosvd, truncation_rank
-from tensorrom.tensor._chebtucker import _node_axes
+from tensorrom.tensor._sampling import _node_axes
 
 
 def runge(p):
