@@ -54,8 +54,8 @@ from scipy.special import erf
 
 from ..data import Box, PointCloud
 from ..tensor import ChebTucker
-from ..tensor._sampling import _node_axes
 from ..tensor._chebyshev import values_to_coefficients
+from ..tensor._sampling import _node_axes
 from ..tensor._tucker import truncation_rank
 from ._particles import particle_arrays
 from ._split import RangeSplit

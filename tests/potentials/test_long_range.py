@@ -64,8 +64,8 @@ def test_grouped_rhosvd_error_bound_holds(rng):
     ct = _rhosvd_groups(coords, q, np.ascontiguousarray(gs.exponents),
                         np.asarray(gs.coefficients), split.box, split.degrees, atol)
     # the exact coefficient tensor: sum over all N K terms of outer products (small here)
-    from tensorrom.tensor._sampling import _node_axes
     from tensorrom.tensor._chebyshev import values_to_coefficients
+    from tensorrom.tensor._sampling import _node_axes
 
     axes = _node_axes(split.box, split.degrees)
     fac = [values_to_coefficients(np.exp(-gs.exponents[None, None, :]
